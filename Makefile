@@ -1,0 +1,54 @@
+# The commands people type. `make demo` and `make test` are the two that matter; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .local/venv
+PY := $(VENV)/bin/python
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraformrc
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help setup build release test unit lint tf-check local-up local-down demo clean-local
+
+help:
+	@echo "make demo        run a whole sales event's lifecycle on the local stack"
+	@echo "make test        every gate and test (what CI runs)"
+	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
+	@echo "make local-down  stop it"
+	@echo "make release     build target/release/event-start and event-stop"
+
+setup: .local/terraformrc
+	@local/setup.sh
+
+.local/terraformrc:
+	@mkdir -p .local
+	@printf 'disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n    path    = "/opt/tf-plugins"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' > $@
+
+build:
+	cargo build --workspace --all-targets
+
+release:
+	cargo build --release -p event-start -p event-stop
+
+local-up: setup
+	@$(PY) local/stack.py up
+
+local-down:
+	@if [ -x $(PY) ]; then $(PY) local/stack.py down; fi
+
+# Terraform checks that need no AWS: formatting, validation.
+tf-check: .local/terraformrc
+	terraform fmt -check -recursive infra
+	@for m in infra/*/; do \
+	  echo "terraform validate $$m"; \
+	  (cd $$m && terraform init -backend=false -input=false -no-color >/dev/null && terraform validate -no-color) || exit 1; \
+	done
+
+lint: tf-check
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test: setup lint build
+	local/with-stack.sh cargo nextest run --workspace --no-fail-fast
+
+demo: setup
+	@echo "make demo: not built yet"; exit 1

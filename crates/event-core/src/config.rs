@@ -1,0 +1,214 @@
+//! Typed configuration, read once from the environment at start-up. A missing or malformed setting
+//! fails fast with the variable's name. The environment carries secret ARNs, never secret values.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The public SSM parameter that names the latest Amazon Linux 2023 AMI.
+pub const DEFAULT_AMI_PARAMETER: &str =
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// S3 bucket holding every event's Terraform state (one key per event) and the run records.
+    pub state_bucket: String,
+    /// Secrets Manager ARN (or name) of the runner's SSH private key (PEM).
+    pub runner_key_secret: String,
+    /// Secrets Manager ARN (or name) of the Slack incoming-webhook URL.
+    pub slack_webhook_secret: String,
+    pub runner: RunnerConfig,
+    pub ssh: SshConfig,
+    /// Where the runner's Terraform sends AWS calls, when not to AWS itself (the local stack).
+    pub tf_endpoint_url: Option<String>,
+    /// Read the event tier's Terraform from this directory instead of the copy built into the binary.
+    pub module_dir: Option<PathBuf>,
+    /// How often a running Terraform run is polled.
+    pub poll_interval: Duration,
+    /// Time kept free before the Lambda deadline: the flow hands over to a follow-up before it.
+    pub deadline_margin: Duration,
+    pub slack_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// AMI to launch; when unset, the AMI named by `ami_parameter` in SSM.
+    pub ami_id: Option<String>,
+    pub ami_parameter: String,
+    pub instance_type: String,
+    pub subnet_id: String,
+    pub security_group_id: String,
+    /// IAM instance profile name (or ARN) giving the runner its Terraform permissions.
+    pub instance_profile: String,
+    /// EC2 key pair whose public half is installed for `ssh_user`.
+    pub key_name: Option<String>,
+    /// Secrets Manager ARN of the runner's SSH host key, fetched by the runner's user data.
+    pub host_key_secret: Option<String>,
+    /// Directory on the runner holding the per-event work directories.
+    pub workdir: String,
+    /// How long a launched runner may take to become ready (booted, user data done).
+    pub ready_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SshConfig {
+    pub user: String,
+    pub port: u16,
+    /// Connect here instead of the runner's private address (the local stack's sshd).
+    pub endpoint_override: Option<String>,
+    /// The runner's pinned host key, as `ssh-keygen -lf` prints it: `SHA256:<base64>`.
+    pub host_key_sha256: String,
+    /// Bound on connecting and on each blocking SSH operation.
+    pub timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads the configuration from the given variables (the environment, or a test's map).
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self> {
+        let env = Env(vars);
+        Ok(Config {
+            state_bucket: env.required("EVENT_TIER_STATE_BUCKET")?,
+            runner_key_secret: env.required("EVENT_TIER_RUNNER_KEY_SECRET_ARN")?,
+            slack_webhook_secret: env.required("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN")?,
+            runner: RunnerConfig {
+                ami_id: env.optional("EVENT_TIER_RUNNER_AMI_ID"),
+                ami_parameter: env
+                    .optional("EVENT_TIER_RUNNER_AMI_PARAMETER")
+                    .unwrap_or_else(|| DEFAULT_AMI_PARAMETER.to_owned()),
+                instance_type: env
+                    .optional("EVENT_TIER_RUNNER_INSTANCE_TYPE")
+                    .unwrap_or_else(|| "t3.small".to_owned()),
+                subnet_id: env.required("EVENT_TIER_RUNNER_SUBNET_ID")?,
+                security_group_id: env.required("EVENT_TIER_RUNNER_SECURITY_GROUP_ID")?,
+                instance_profile: env.required("EVENT_TIER_RUNNER_INSTANCE_PROFILE")?,
+                key_name: env.optional("EVENT_TIER_RUNNER_KEY_NAME"),
+                host_key_secret: env.optional("EVENT_TIER_RUNNER_HOST_KEY_SECRET_ARN"),
+                workdir: env
+                    .optional("EVENT_TIER_RUNNER_WORKDIR")
+                    .unwrap_or_else(|| "/var/lib/event-tier".to_owned()),
+                ready_timeout: env.secs("EVENT_TIER_RUNNER_READY_TIMEOUT_SECS", 600)?,
+            },
+            ssh: SshConfig {
+                user: env
+                    .optional("EVENT_TIER_RUNNER_SSH_USER")
+                    .unwrap_or_else(|| "ec2-user".to_owned()),
+                port: env.parse("EVENT_TIER_RUNNER_SSH_PORT", 22)?,
+                endpoint_override: env.optional("EVENT_TIER_RUNNER_SSH_ENDPOINT"),
+                host_key_sha256: env.host_key("EVENT_TIER_RUNNER_HOST_KEY_SHA256")?,
+                timeout: env.secs("EVENT_TIER_SSH_TIMEOUT_SECS", 30)?,
+            },
+            tf_endpoint_url: env.optional("EVENT_TIER_TF_ENDPOINT_URL"),
+            module_dir: env.optional("EVENT_TIER_MODULE_DIR").map(PathBuf::from),
+            poll_interval: env.secs("EVENT_TIER_POLL_INTERVAL_SECS", 10)?,
+            deadline_margin: env.secs("EVENT_TIER_DEADLINE_MARGIN_SECS", 60)?,
+            slack_timeout: Duration::from_millis(env.parse("EVENT_TIER_SLACK_TIMEOUT_MS", 5000)?),
+        })
+    }
+}
+
+struct Env(HashMap<String, String>);
+
+impl Env {
+    fn optional(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<String> {
+        self.optional(name)
+            .ok_or_else(|| Error::Config(format!("{name} is not set")))
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| {
+                Error::Config(format!("{name} must be a non-negative whole number, got {v:?}"))
+            }),
+        }
+    }
+
+    fn secs(&self, name: &str, default: u64) -> Result<Duration> {
+        self.parse(name, default).map(Duration::from_secs)
+    }
+
+    fn host_key(&self, name: &str) -> Result<String> {
+        let v = self.required(name)?;
+        let ok = v
+            .strip_prefix("SHA256:")
+            .is_some_and(|b| b.len() == 43 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/'));
+        if ok {
+            Ok(v)
+        } else {
+            Err(Error::Config(format!(
+                "{name} must be a host key fingerprint as `ssh-keygen -lf` prints it (SHA256:<43 base64 characters>)"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> HashMap<String, String> {
+        [
+            ("EVENT_TIER_STATE_BUCKET", "state"),
+            ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:key"),
+            ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook"),
+            ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
+            ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
+            ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
+            (
+                "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
+                "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn minimal_settings_fill_in_defaults() {
+        let c = Config::from_vars(minimal()).unwrap();
+        assert_eq!(c.runner.instance_type, "t3.small");
+        assert_eq!(c.runner.ami_parameter, DEFAULT_AMI_PARAMETER);
+        assert_eq!(c.ssh.user, "ec2-user");
+        assert_eq!(c.ssh.port, 22);
+        assert_eq!(c.poll_interval, Duration::from_secs(10));
+        assert!(c.tf_endpoint_url.is_none());
+    }
+
+    #[test]
+    fn missing_setting_is_named() {
+        let mut vars = minimal();
+        vars.remove("EVENT_TIER_STATE_BUCKET");
+        let err = Config::from_vars(vars).unwrap_err().to_string();
+        assert_eq!(err, "configuration: EVENT_TIER_STATE_BUCKET is not set");
+    }
+
+    #[test]
+    fn malformed_number_is_named() {
+        let mut vars = minimal();
+        vars.insert("EVENT_TIER_POLL_INTERVAL_SECS".into(), "soon".into());
+        let err = Config::from_vars(vars).unwrap_err().to_string();
+        assert!(err.contains("EVENT_TIER_POLL_INTERVAL_SECS"), "{err}");
+    }
+
+    #[test]
+    fn malformed_host_key_is_refused() {
+        let mut vars = minimal();
+        vars.insert("EVENT_TIER_RUNNER_HOST_KEY_SHA256".into(), "yes".into());
+        let err = Config::from_vars(vars).unwrap_err().to_string();
+        assert!(err.contains("EVENT_TIER_RUNNER_HOST_KEY_SHA256"), "{err}");
+    }
+}

@@ -1,0 +1,572 @@
+//! The start and stop flows, and what they share: finding or launching the runner, reaching it over
+//! SSH, following a detached Terraform run within the function's deadline, and telling Slack.
+
+pub mod start;
+pub mod stop;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::module::Module;
+use crate::payload::EventId;
+use crate::records::Records;
+use crate::runner::{Fleet, Runner};
+use crate::secrets::Secrets;
+use crate::slack::Notifier;
+use crate::ssh::{Remote, Session, SshTarget};
+use crate::terraform::{Action, Backend, RunState, Workspace};
+
+/// Everything a flow needs, built once per Lambda instance.
+pub struct Deps {
+    pub config: Config,
+    pub region: String,
+    pub module: Module,
+    pub fleet: Arc<dyn Fleet>,
+    pub secrets: Arc<dyn Secrets>,
+    pub remote: Arc<dyn Remote>,
+    pub records: Arc<dyn Records>,
+    pub notifier: Arc<dyn Notifier>,
+}
+
+impl Deps {
+    /// The AWS-backed dependencies. `AWS_ENDPOINT_URL` (the local stack) is honoured by the SDK.
+    pub async fn from_config(config: Config) -> Result<Self, Error> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| Error::Config("AWS_REGION is not set".into()))?;
+        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        let secrets: Arc<dyn Secrets> = Arc::new(crate::secrets::SecretsManager::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+        ));
+        let module = Module::load(config.module_dir.as_deref())?;
+        Ok(Deps {
+            region: region.clone(),
+            module,
+            fleet: Arc::new(crate::runner::Ec2Fleet::new(
+                aws_sdk_ec2::Client::new(&sdk),
+                aws_sdk_ssm::Client::new(&sdk),
+                config.runner.clone(),
+                region,
+            )),
+            remote: Arc::new(crate::ssh::Ssh2Remote),
+            records: Arc::new(crate::records::S3Records::new(
+                aws_sdk_s3::Client::from_conf(s3_conf),
+                config.state_bucket.clone(),
+            )),
+            notifier: Arc::new(crate::slack::SlackWebhook::new(
+                secrets.clone(),
+                config.slack_webhook_secret.clone(),
+                config.slack_timeout,
+            )?),
+            secrets,
+            config,
+        })
+    }
+
+    fn backend(&self) -> Backend {
+        Backend {
+            bucket: self.config.state_bucket.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.config.tf_endpoint_url.clone(),
+        }
+    }
+}
+
+/// The step of a flow, named in errors and Slack messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Validate,
+    Runner,
+    Key,
+    Ssh,
+    Ready,
+    Prepare,
+    Init,
+    Plan,
+    Apply,
+    Destroy,
+    Follow,
+    Terminate,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Validate => "validate",
+            Stage::Runner => "runner",
+            Stage::Key => "key",
+            Stage::Ssh => "ssh",
+            Stage::Ready => "ready",
+            Stage::Prepare => "prepare",
+            Stage::Init => "init",
+            Stage::Plan => "plan",
+            Stage::Apply => "apply",
+            Stage::Destroy => "destroy",
+            Stage::Follow => "follow",
+            Stage::Terminate => "terminate",
+        }
+    }
+
+    fn of_run(stage: &str, action: Action) -> Stage {
+        match stage {
+            "init" => Stage::Init,
+            "plan" => Stage::Plan,
+            "apply" => Stage::Apply,
+            "destroy" => Stage::Destroy,
+            _ => match action {
+                Action::Apply => Stage::Apply,
+                Action::Destroy => Stage::Destroy,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed flow: the stage, the error, and the tail of Terraform's output when there is one.
+#[derive(Debug, thiserror::Error)]
+#[error("{stage} failed: {error}")]
+pub struct FlowError {
+    pub stage: Stage,
+    #[source]
+    pub error: Error,
+    pub tail: Option<String>,
+}
+
+impl FlowError {
+    pub fn new(stage: Stage, error: Error) -> Self {
+        Self {
+            stage,
+            error,
+            tail: None,
+        }
+    }
+}
+
+impl From<crate::error::InputError> for FlowError {
+    fn from(e: crate::error::InputError) -> Self {
+        FlowError::new(Stage::Validate, e.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The event tier was created or changed.
+    Applied,
+    /// The event tier was already as the module says: nothing changed.
+    AlreadyUp,
+    /// Terraform still runs; a follow-up invocation carrying `run_id` reports its outcome.
+    InProgress,
+    /// Another run of this event is in progress; this request did nothing.
+    Busy,
+    Destroyed,
+    AlreadyDown,
+}
+
+/// What a flow returns to its caller (the Lambda result).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Outcome {
+    pub event_id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    pub duration_ms: u64,
+    pub message: String,
+}
+
+/// When the function must have returned, read from the Lambda context.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub fn none() -> Self {
+        Deadline(None)
+    }
+
+    pub fn after(d: Duration) -> Self {
+        Deadline(Some(Instant::now() + d))
+    }
+
+    /// From the Lambda context's deadline (Unix milliseconds); 0 means none.
+    pub fn from_epoch_millis(ms: u64) -> Self {
+        if ms == 0 {
+            return Deadline(None);
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        Deadline(Some(Instant::now() + Duration::from_millis(ms.saturating_sub(now))))
+    }
+
+    /// Whether `needed` still fits before the deadline.
+    pub fn allows(&self, needed: Duration) -> bool {
+        self.0.is_none_or(|d| Instant::now() + needed < d)
+    }
+
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// How a followed run ended, or that it goes on past this invocation.
+#[derive(Debug)]
+pub(crate) enum Followed {
+    Finished {
+        exit: i32,
+        stage: String,
+        changes: bool,
+        tail: String,
+    },
+    Pending,
+}
+
+/// One flow's run: the event, the deadline and the shared steps.
+pub(crate) struct Flow<'a> {
+    pub deps: &'a Deps,
+    pub event: EventId,
+    pub deadline: Deadline,
+    pub started: Instant,
+    /// "start" or "stop", for messages.
+    pub name: &'static str,
+}
+
+impl<'a> Flow<'a> {
+    pub fn new(deps: &'a Deps, event: EventId, deadline: Deadline, name: &'static str) -> Self {
+        Self {
+            deps,
+            event,
+            deadline,
+            started: Instant::now(),
+            name,
+        }
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    pub fn outcome(&self, status: Status, run_id: Option<String>, instance_id: Option<String>, message: String) -> Outcome {
+        Outcome {
+            event_id: self.event.to_string(),
+            status,
+            run_id,
+            instance_id,
+            duration_ms: self.elapsed_ms(),
+            message,
+        }
+    }
+
+    /// This event's live runner; launches one (exactly one, across concurrent invocations) if none.
+    pub async fn runner(&self) -> Result<Runner, FlowError> {
+        let e = |err| FlowError::new(Stage::Runner, err);
+        let fleet = &self.deps.fleet;
+        if let Some(r) = fleet.find(&self.event).await.map_err(e)? {
+            info!(event_id = %self.event, instance_id = %r.instance_id, "runner found");
+            return Ok(r);
+        }
+        let mut ours = launch_token(&self.event);
+        let mut claim = self.deps.records.claim_runner(&self.event, &ours).await.map_err(e)?;
+        let waited = Instant::now();
+        loop {
+            if let Some(r) = fleet.find_by_token(&self.event, &claim).await.map_err(e)? {
+                if r.is_live() {
+                    info!(event_id = %self.event, instance_id = %r.instance_id, "runner found by its launch claim");
+                    return Ok(r);
+                }
+                // The claimed runner is gone (a stop that could not release its claim): claim anew.
+                warn!(event_id = %self.event, instance_id = %r.instance_id, "stale runner claim released");
+                self.deps.records.release_runner(&self.event).await.map_err(e)?;
+                ours = launch_token(&self.event);
+                claim = self.deps.records.claim_runner(&self.event, &ours).await.map_err(e)?;
+                continue;
+            }
+            // Our claim, or another invocation's that has not launched after 30 s (it may have died):
+            // launching with the claim's token is idempotent in EC2.
+            if claim == ours || waited.elapsed() > Duration::from_secs(30) {
+                return fleet.launch(&self.event, &claim).await.map_err(e);
+            }
+            if let Some(r) = fleet.find(&self.event).await.map_err(e)? {
+                return Ok(r);
+            }
+            if !self.deadline.allows(self.deps.config.deadline_margin) {
+                return Err(e(Error::Runner {
+                    instance_id: "-".into(),
+                    reason: "another invocation claimed the launch and no runner appeared before the deadline".into(),
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Waits for the runner, connects with the pinned host key and waits until user data is done.
+    /// A runner still booting is retried until `ready_timeout` after its launch.
+    pub async fn connect(&self, runner: &Runner) -> Result<Arc<dyn Session>, FlowError> {
+        let cfg = &self.deps.config;
+        let runner = if runner.state == "running" {
+            runner.clone()
+        } else {
+            self.deps
+                .fleet
+                .wait_running(&runner.instance_id, cfg.runner.ready_timeout)
+                .await
+                .map_err(|e| FlowError::new(Stage::Runner, e))?
+        };
+        let key = self
+            .deps
+            .secrets
+            .get(&cfg.runner_key_secret)
+            .await
+            .map_err(|e| FlowError::new(Stage::Key, e))?;
+        let target = self.ssh_target(&runner).map_err(|e| FlowError::new(Stage::Ssh, e))?;
+
+        let now = unix_now();
+        let boot_left = runner
+            .launched_at
+            .map(|t| (t + cfg.runner.ready_timeout.as_secs() as i64 - now).max(0) as u64)
+            .unwrap_or(0);
+        let until = Instant::now() + Duration::from_secs(boot_left);
+        let pause = cfg.poll_interval.clamp(Duration::from_millis(200), Duration::from_secs(5));
+        let in_time = |p: Duration| Instant::now() + p < until && self.deadline.allows(cfg.deadline_margin + p);
+
+        let session = loop {
+            match self.deps.remote.connect(&target, &key).await {
+                Ok(s) => break s,
+                Err(err) if in_time(pause) => {
+                    info!(event_id = %self.event, error = %err, "runner not reachable yet");
+                    tokio::time::sleep(pause).await;
+                }
+                Err(err) => return Err(FlowError::new(Stage::Ssh, err)),
+            }
+        };
+        let ws = Workspace::new(session.as_ref(), &cfg.runner.workdir, &self.event);
+        loop {
+            if ws.ready().await.map_err(|e| FlowError::new(Stage::Ready, e))? {
+                break;
+            }
+            if !in_time(pause) {
+                return Err(FlowError::new(
+                    Stage::Ready,
+                    Error::Runner {
+                        instance_id: runner.instance_id.clone(),
+                        reason: format!(
+                            "not ready {}s after launch: its user data did not finish (see /var/log/event-tier-runner.log on it)",
+                            cfg.runner.ready_timeout.as_secs()
+                        ),
+                    },
+                ));
+            }
+            tokio::time::sleep(pause).await;
+        }
+        Ok(session)
+    }
+
+    fn ssh_target(&self, runner: &Runner) -> Result<SshTarget, Error> {
+        let ssh = &self.deps.config.ssh;
+        let (host, port) = match &ssh.endpoint_override {
+            Some(ep) => {
+                let (h, p) = ep.rsplit_once(':').ok_or_else(|| {
+                    Error::Config("EVENT_TIER_RUNNER_SSH_ENDPOINT must be host:port".into())
+                })?;
+                let p = p.parse().map_err(|_| {
+                    Error::Config("EVENT_TIER_RUNNER_SSH_ENDPOINT must be host:port".into())
+                })?;
+                (h.to_owned(), p)
+            }
+            None => (
+                runner.private_ip.clone().ok_or_else(|| Error::Runner {
+                    instance_id: runner.instance_id.clone(),
+                    reason: "has no private address".into(),
+                })?,
+                ssh.port,
+            ),
+        };
+        Ok(SshTarget {
+            host,
+            port,
+            user: ssh.user.clone(),
+            host_key_sha256: ssh.host_key_sha256.clone(),
+            timeout: ssh.timeout,
+        })
+    }
+
+    /// Hands the module, the variables and the backend to the runner.
+    pub async fn prepare(
+        &self,
+        ws: &Workspace<'_>,
+        vars: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), FlowError> {
+        let backend = self.deps.backend();
+        let hcl = backend
+            .render(&self.event)
+            .map_err(|e| FlowError::new(Stage::Prepare, e))?;
+        let tfvars = crate::terraform::tfvars(&self.event, vars, &self.deps.module, &backend);
+        ws.prepare(&self.deps.module, tfvars, hcl)
+            .await
+            .map_err(|e| FlowError::new(Stage::Prepare, e))
+    }
+
+    /// Follows a run, streaming its log to ours, until it ends or the deadline needs us to return.
+    pub async fn follow(&self, ws: &Workspace<'_>, run_id: &str, action: Action) -> Result<Followed, FlowError> {
+        let cfg = &self.deps.config;
+        let mut offset = 0u64;
+        let mut partial = Vec::new();
+        let mut tail: VecDeque<String> = VecDeque::new();
+        loop {
+            let poll = ws
+                .poll(run_id, offset)
+                .await
+                .map_err(|e| FlowError::new(Stage::Follow, e))?;
+            offset += poll.chunk.len() as u64;
+            partial.extend_from_slice(&poll.chunk);
+            while let Some(nl) = partial.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = partial.drain(..=nl).collect();
+                let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+                info!(event_id = %self.event, run_id, "terraform: {line}");
+                tail.push_back(line);
+                if tail.len() > TAIL_LINES {
+                    tail.pop_front();
+                }
+            }
+            match poll.state {
+                RunState::Done { exit, changes } => {
+                    if !partial.is_empty() {
+                        tail.push_back(String::from_utf8_lossy(&partial).into_owned());
+                    }
+                    return Ok(Followed::Finished {
+                        exit,
+                        stage: poll.stage,
+                        changes,
+                        tail: render_tail(&tail),
+                    });
+                }
+                RunState::Lost | RunState::Unknown => {
+                    let what = if poll.state == RunState::Lost {
+                        "stopped without an outcome (the runner restarted or the process was killed)"
+                    } else {
+                        "is unknown to the runner (a different or replaced runner)"
+                    };
+                    return Err(FlowError {
+                        stage: Stage::of_run(&poll.stage, action),
+                        error: Error::Terraform {
+                            action: action.to_string(),
+                            outcome: format!("run {run_id} {what}"),
+                        },
+                        tail: Some(render_tail(&tail)),
+                    });
+                }
+                RunState::Running => {}
+            }
+            if !self.deadline.allows(cfg.deadline_margin + cfg.poll_interval) {
+                return Ok(Followed::Pending);
+            }
+            tokio::time::sleep(cfg.poll_interval).await;
+        }
+    }
+
+    /// Posts to Slack; a failing Slack is logged and never changes the flow's result.
+    pub async fn notify(&self, text: &str) {
+        match self.deps.notifier.post(text).await {
+            Ok(()) => info!(event_id = %self.event, "slack notified"),
+            Err(e) => warn!(event_id = %self.event, error = %e, "slack notification failed"),
+        }
+    }
+
+    /// Posts a run's outcome exactly once across invocations (the mark lives in the state bucket).
+    pub async fn notify_run_once(&self, run_id: &str, text: &str) {
+        match self.deps.records.mark_reported(&self.event, run_id).await {
+            Ok(true) => self.notify(text).await,
+            Ok(false) => info!(event_id = %self.event, run_id, "run outcome already reported"),
+            Err(e) => {
+                warn!(event_id = %self.event, run_id, error = %e, "cannot mark the run reported; reporting anyway");
+                self.notify(text).await;
+            }
+        }
+    }
+
+    /// Reports a failure (to the log and to Slack) and hands it back.
+    pub async fn fail(&self, err: FlowError, run_id: Option<&str>) -> FlowError {
+        warn!(event_id = %self.event, stage = %err.stage, error = %err.error, "{} failed", self.name);
+        let mut text = format!(
+            ":x: event-tier *{}*: {} failed at stage `{}` after {}: {}",
+            self.event,
+            self.name,
+            err.stage,
+            human(self.started.elapsed()),
+            err.error
+        );
+        if let Some(tail) = err.tail.as_deref().filter(|t| !t.is_empty()) {
+            text.push_str(&format!("\n```\n{tail}\n```"));
+        }
+        match run_id {
+            Some(id) => self.notify_run_once(id, &text).await,
+            None => self.notify(&text).await,
+        }
+        err
+    }
+}
+
+const TAIL_LINES: usize = 25;
+const TAIL_CHARS: usize = 2500;
+
+fn render_tail(lines: &VecDeque<String>) -> String {
+    let text = lines.iter().cloned().collect::<Vec<_>>().join("\n");
+    if text.len() <= TAIL_CHARS {
+        return text;
+    }
+    let mut cut = text.len() - TAIL_CHARS;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("…{}", &text[cut..])
+}
+
+/// Terraform's own summary line ("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."), if in the tail.
+pub(crate) fn summary(tail: &str) -> Option<String> {
+    tail.lines()
+        .rev()
+        .find(|l| l.contains("complete! Resources:"))
+        .map(|l| l.trim().trim_end_matches('.').to_owned())
+}
+
+fn launch_token(event: &EventId) -> String {
+    // EC2 client tokens are at most 64 ASCII characters: event (<= 40) + '-' + 20.
+    let id = crate::terraform::new_run_id(Action::Apply);
+    let suffix: String = id.rsplit('-').next().unwrap_or("0").to_owned();
+    format!("{event}-{}-{suffix}", unix_now())
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `4.2s`, `3m 05s`.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{}m {:02}s", s / 60, s % 60)
+    }
+}

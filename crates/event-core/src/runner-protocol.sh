@@ -1,0 +1,82 @@
+#!/bin/bash
+# The runner side of event-tier: starts a detached Terraform run and reports on it.
+# Uploaded by the functions next to the module; every argument is a validated id, never free text.
+#
+#   runner.sh start <apply|destroy> <run-id>  prints "started <run-id>", or "busy <run-id>" when a run
+#                                             of this event holds the lock
+#   runner.sh poll <run-id> <offset>          prints one status line, then the run's log from <offset>
+#   runner.sh exec <apply|destroy> <run-id>   the detached run itself (internal)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+[ -r /etc/profile.d/event-tier.sh ] && . /etc/profile.d/event-tier.sh
+
+case "${1:-}" in
+start)
+  action=$2 run=$3
+  exec 9>>"$here/lock"
+  if ! flock -n 9; then
+    echo "busy $(cat "$here/current" 2>/dev/null || echo unknown)"
+    exit 0
+  fi
+  mkdir -p "$here/runs/$run"
+  echo "$run" > "$here/current"
+  echo "$action" > "$here/runs/$run/action"
+  echo "queued" > "$here/runs/$run/stage"
+  # The child inherits fd 9 and with it the lock, which it holds until it ends.
+  setsid nohup bash "$here/runner.sh" exec "$action" "$run" </dev/null >"$here/runs/$run/log" 2>&1 &
+  echo "started $run"
+  ;;
+exec)
+  action=$2 run=$3 dir="$here/runs/$3"
+  export TF_IN_AUTOMATION=1 TF_INPUT=0
+  cd "$here/module" || exit 1
+  stage() { echo "$1" > "$dir/stage"; echo "== event-tier: $1"; }
+  code=0
+  stage init
+  terraform init -input=false -no-color -reconfigure -backend-config=backend.hcl || code=$?
+  if [ "$code" -eq 0 ]; then
+    case "$action" in
+    apply)
+      stage plan
+      pc=0
+      terraform plan -input=false -no-color -detailed-exitcode -out=tfplan || pc=$?
+      case "$pc" in
+      0) touch "$dir/nochange" ;;
+      2) stage apply; terraform apply -input=false -no-color -auto-approve tfplan || code=$? ;;
+      *) code=$pc ;;
+      esac
+      ;;
+    destroy)
+      stage destroy
+      terraform destroy -input=false -no-color -auto-approve || code=$?
+      ;;
+    *) echo "unknown action $action"; code=2 ;;
+    esac
+  fi
+  echo "$code" > "$dir/exit.tmp" && mv "$dir/exit.tmp" "$dir/exit"
+  echo "== event-tier: done, exit $code"
+  ;;
+poll)
+  run=$2 off=$3 dir="$here/runs/$2"
+  if [ ! -d "$dir" ]; then
+    echo "state=unknown"
+    exit 0
+  fi
+  stage=$(cat "$dir/stage" 2>/dev/null || echo unknown)
+  changes=yes; [ -e "$dir/nochange" ] && changes=no
+  if [ -f "$dir/exit" ]; then
+    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes"
+  elif [ "$(cat "$here/current" 2>/dev/null)" = "$run" ] && ! flock -n "$here/lock" true; then
+    echo "state=running stage=$stage"
+  elif [ -f "$dir/exit" ]; then
+    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes"
+  else
+    echo "state=lost stage=$stage"
+  fi
+  tail -c +"$((off + 1))" "$dir/log" 2>/dev/null | head -c 262144
+  ;;
+*)
+  echo "usage: runner.sh start|poll|exec ..." >&2
+  exit 2
+  ;;
+esac

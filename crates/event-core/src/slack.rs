@@ -1,0 +1,86 @@
+//! Slack notifications through an incoming webhook whose URL is a secret in Secrets Manager.
+//! Bounded retries; the URL never appears in an error or a log line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::OnceCell;
+use tracing::warn;
+
+use crate::error::{Error, Result};
+use crate::secrets::Secrets;
+
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn post(&self, text: &str) -> Result<()>;
+}
+
+pub struct SlackWebhook {
+    http: reqwest::Client,
+    secrets: Arc<dyn Secrets>,
+    secret_id: String,
+    url: OnceCell<SecretString>,
+    attempts: u32,
+    backoff: Duration,
+}
+
+impl SlackWebhook {
+    /// `timeout` bounds each attempt; there are at most three.
+    pub fn new(secrets: Arc<dyn Secrets>, secret_id: String, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| Error::Slack(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            secrets,
+            secret_id,
+            url: OnceCell::new(),
+            attempts: 3,
+            backoff: Duration::from_millis(500),
+        })
+    }
+
+    async fn url(&self) -> Result<&SecretString> {
+        self.url
+            .get_or_try_init(|| async { self.secrets.get(&self.secret_id).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl Notifier for SlackWebhook {
+    async fn post(&self, text: &str) -> Result<()> {
+        let url = self
+            .url()
+            .await
+            .map_err(|e| Error::Slack(format!("webhook secret: {e}")))?;
+        let body = serde_json::json!({ "text": text });
+        let mut last = String::new();
+        for attempt in 1..=self.attempts {
+            let res = self
+                .http
+                .post(url.expose_secret())
+                .json(&body)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status());
+            match res {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    let retry = e.status().is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
+                    last = e.without_url().to_string();
+                    warn!(attempt, error = %last, "slack post failed");
+                    if !retry || attempt == self.attempts {
+                        break;
+                    }
+                    tokio::time::sleep(self.backoff * attempt).await;
+                }
+            }
+        }
+        Err(Error::Slack(format!("post failed: {last}")))
+    }
+}

@@ -1,0 +1,188 @@
+//! Remote execution on the runner over SSH (ssh2, blocking, so every call runs in `spawn_blocking`).
+//! The host key is checked against a pinned SHA-256 fingerprint before authenticating.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct SshTarget {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// `SHA256:<base64>`, as `ssh-keygen -lf` prints it.
+    pub host_key_sha256: String,
+    pub timeout: Duration,
+}
+
+impl SshTarget {
+    pub fn address(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+#[async_trait]
+pub trait Remote: Send + Sync {
+    async fn connect(&self, target: &SshTarget, key: &SecretString) -> Result<Arc<dyn Session>>;
+}
+
+#[async_trait]
+pub trait Session: Send + Sync {
+    /// Runs one command line; its words must already be validated or quoted.
+    async fn exec(&self, command: &str) -> Result<Output>;
+    /// Writes a file over SFTP (no shell involved), replacing what is there.
+    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()>;
+}
+
+/// The OpenSSH fingerprint of a host key hash: `SHA256:` and unpadded base64.
+pub fn fingerprint(sha256: &[u8]) -> String {
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(sha256)
+    )
+}
+
+pub struct Ssh2Remote;
+
+#[async_trait]
+impl Remote for Ssh2Remote {
+    async fn connect(&self, target: &SshTarget, key: &SecretString) -> Result<Arc<dyn Session>> {
+        let target = target.clone();
+        let key = key.clone();
+        let session = tokio::task::spawn_blocking(move || connect_blocking(&target, &key).map(|s| (s, target)))
+            .await
+            .map_err(|e| Error::Ssh {
+                target: "-".into(),
+                reason: format!("connect task failed: {e}"),
+            })??;
+        Ok(Arc::new(Ssh2Session {
+            session: Arc::new(Mutex::new(session.0)),
+            target: session.1.address(),
+        }))
+    }
+}
+
+fn connect_blocking(target: &SshTarget, key: &SecretString) -> Result<ssh2::Session> {
+    let err = |reason: String| Error::Ssh {
+        target: target.address(),
+        reason,
+    };
+    let addr = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map_err(|e| err(format!("cannot resolve: {e}")))?
+        .next()
+        .ok_or_else(|| err("resolves to no address".into()))?;
+    let tcp = TcpStream::connect_timeout(&addr, target.timeout)
+        .map_err(|e| err(format!("cannot connect: {e}")))?;
+    let mut session = ssh2::Session::new().map_err(|e| err(e.to_string()))?;
+    session.set_timeout(target.timeout.as_millis().min(u32::MAX as u128) as u32);
+    session.set_tcp_stream(tcp);
+    session
+        .handshake()
+        .map_err(|e| err(format!("handshake failed: {e}")))?;
+    let seen = session
+        .host_key_hash(ssh2::HashType::Sha256)
+        .map(fingerprint)
+        .ok_or_else(|| err("the server presented no host key".into()))?;
+    if seen != target.host_key_sha256 {
+        return Err(err(format!(
+            "host key mismatch: expected {}, got {seen}; refusing to authenticate",
+            target.host_key_sha256
+        )));
+    }
+    session
+        .userauth_pubkey_memory(&target.user, None, key.expose_secret(), None)
+        .map_err(|e| err(format!("authentication failed: {}", e.message())))?;
+    if !session.authenticated() {
+        return Err(err("authentication failed".into()));
+    }
+    Ok(session)
+}
+
+pub struct Ssh2Session {
+    session: Arc<Mutex<ssh2::Session>>,
+    target: String,
+}
+
+impl Ssh2Session {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&ssh2::Session) -> std::result::Result<T, String> + Send + 'static,
+    ) -> Result<T> {
+        let session = self.session.clone();
+        let target = self.target.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let guard = session.lock().map_err(|_| "session lock poisoned".to_owned())?;
+            f(&guard)
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        res.map_err(|reason| Error::Ssh {
+            target,
+            reason: format!("{what}: {reason}"),
+        })
+    }
+}
+
+#[async_trait]
+impl Session for Ssh2Session {
+    async fn exec(&self, command: &str) -> Result<Output> {
+        let command = command.to_owned();
+        self.blocking("exec", move |s| {
+            let e = |e: ssh2::Error| e.message().to_owned();
+            let mut ch = s.channel_session().map_err(e)?;
+            ch.exec(&command).map_err(e)?;
+            let mut stdout = Vec::new();
+            ch.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
+            let mut stderr = String::new();
+            ch.stderr()
+                .read_to_string(&mut stderr)
+                .map_err(|e| e.to_string())?;
+            ch.wait_close().map_err(e)?;
+            let status = ch.exit_status().map_err(e)?;
+            Ok(Output {
+                status,
+                stdout,
+                stderr,
+            })
+        })
+        .await
+    }
+
+    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()> {
+        let path = path.to_owned();
+        self.blocking("upload", move |s| {
+            let sftp = s.sftp().map_err(|e| e.message().to_owned())?;
+            let mut file = sftp
+                .open_mode(
+                    Path::new(&path),
+                    ssh2::OpenFlags::WRITE | ssh2::OpenFlags::CREATE | ssh2::OpenFlags::TRUNCATE,
+                    mode,
+                    ssh2::OpenType::File,
+                )
+                .map_err(|e| format!("{path}: {}", e.message()))?;
+            file.write_all(&content)
+                .map_err(|e| format!("{path}: {e}"))?;
+            file.close().map_err(|e| format!("{path}: {}", e.message()))?;
+            Ok(())
+        })
+        .await
+    }
+}

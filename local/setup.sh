@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs, idempotently: Debian's openssh-server (the runner) and a
+# Python virtualenv with the pinned tools of local/requirements.txt (moto, cargo-lambda).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.local/venv"
+
+if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null; then
+  echo "setup: installing openssh-server"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq openssh-server openssh-client util-linux >/dev/null
+fi
+
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$root/local/requirements.txt" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing $root/local/requirements.txt into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/local/requirements.txt"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,275 @@
+"""The local stack: moto (AWS), a real sshd playing the runner, and a Slack sink, on free loopback
+ports. `up` starts and seeds them and writes .local/env; `down` stops everything `up` started.
+
+    python local/stack.py up     # idempotent: a running stack is left as it is
+    python local/stack.py down
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+STACK = LOCAL / "stack"
+PIDS = STACK / "pids.json"
+ENV_FILE = LOCAL / "env"
+VENV_PY = LOCAL / "venv" / "bin" / "python"
+REGION = "us-east-1"
+TF_PLUGINS = "/opt/tf-plugins"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, what, seconds=60, proc=None):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode}; see {STACK}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer at {url} within {seconds}s")
+
+
+def wait_port(port, what, seconds=30, proc=None):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode}; see {STACK}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not listen on {port} within {seconds}s")
+
+
+def start(name, argv, env=None):
+    log = open(STACK / f"{name}.log", "ab")
+    return subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env=env, start_new_session=True, cwd=ROOT,
+    )
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def keygen(path, *args):
+    subprocess.run(["ssh-keygen", "-q", "-N", "", "-C", "event-tier-local", "-f", str(path), *args],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def fingerprint(pub):
+    out = subprocess.run(["ssh-keygen", "-lf", str(pub)], check=True, capture_output=True, text=True)
+    return out.stdout.split()[1]
+
+
+def up():
+    if PIDS.exists():
+        pids = json.loads(PIDS.read_text())
+        if all(alive(p) for p in pids.values()) and ENV_FILE.exists():
+            print(f"local stack already up ({ENV_FILE})")
+            return
+        down()
+    if STACK.exists():
+        shutil.rmtree(STACK)
+    STACK.mkdir(parents=True)
+    pids = {}
+
+    # AWS: moto, with the compatibility layer.
+    moto_port = free_port()
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    moto = start("moto", [str(VENV_PY), str(ROOT / "local" / "moto_server.py"),
+                          "-H", "127.0.0.1", "-p", str(moto_port)], env)
+    pids["moto"] = moto.pid
+    PIDS.write_text(json.dumps(pids))
+    endpoint = f"http://127.0.0.1:{moto_port}"
+
+    # Slack: the sink.
+    sink_port = free_port()
+    sink_log = STACK / "slack.jsonl"
+    sink_log.touch()
+    sink = start("slack-sink", [str(VENV_PY), str(ROOT / "local" / "slack_sink.py"),
+                               "--port", str(sink_port), "--log", str(sink_log)])
+    pids["slack-sink"] = sink.pid
+    PIDS.write_text(json.dumps(pids))
+
+    # The runner: a real sshd with generated host and user keys.
+    ssh_dir = STACK / "ssh"
+    ssh_dir.mkdir()
+    keygen(ssh_dir / "host_ed25519", "-t", "ed25519")
+    keygen(ssh_dir / "runner_key", "-t", "rsa", "-b", "3072", "-m", "PEM")
+    shutil.copy(ssh_dir / "runner_key.pub", ssh_dir / "authorized_keys")
+    workdir = STACK / "runner"
+    workdir.mkdir()
+    # What the runner's user data leaves behind on a real host: Terraform set up, and the ready mark.
+    terraformrc = STACK / "terraformrc"
+    plugin_cache = LOCAL / "tf-plugin-cache"
+    plugin_cache.mkdir(exist_ok=True)
+    terraformrc.write_text(
+        'disable_checkpoint = true\n'
+        f'plugin_cache_dir = "{plugin_cache}"\n'
+        'provider_installation {\n'
+        f'  filesystem_mirror {{\n    path    = "{TF_PLUGINS}"\n'
+        '    include = ["registry.terraform.io/*/*"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+    )
+    (workdir / ".ready").touch()
+    ssh_port = free_port()
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    # SetEnv plays the runner's instance profile and user data: credentials, region, Terraform's config.
+    (ssh_dir / "sshd_config").write_text(f"""\
+Port {ssh_port}
+ListenAddress 127.0.0.1
+HostKey {ssh_dir / 'host_ed25519'}
+PidFile {ssh_dir / 'sshd.pid'}
+AuthorizedKeysFile {ssh_dir / 'authorized_keys'}
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+SetEnv AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION={REGION} AWS_EC2_METADATA_DISABLED=true TF_CLI_CONFIG_FILE={terraformrc} CHECKPOINT_DISABLE=1
+LogLevel INFO
+""")
+    Path("/run/sshd").mkdir(exist_ok=True)
+    sshd = start("sshd", ["/usr/sbin/sshd", "-D", "-e", "-f", str(ssh_dir / "sshd_config")])
+    pids["sshd"] = sshd.pid
+    PIDS.write_text(json.dumps(pids))
+
+    wait_http(f"{endpoint}/moto-api/", "moto", proc=moto)
+    wait_http(f"http://127.0.0.1:{sink_port}/", "slack sink", proc=sink)
+    wait_port(ssh_port, "sshd", proc=sshd)
+
+    settings = seed(endpoint, sink_port, ssh_dir)
+    host_fp = fingerprint(ssh_dir / "host_ed25519.pub")
+    env_vars = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **settings,
+        "EVENT_TIER_RUNNER_SSH_ENDPOINT": f"127.0.0.1:{ssh_port}",
+        "EVENT_TIER_RUNNER_SSH_USER": user,
+        "EVENT_TIER_RUNNER_HOST_KEY_SHA256": host_fp,
+        "EVENT_TIER_RUNNER_WORKDIR": str(workdir),
+        "EVENT_TIER_TF_ENDPOINT_URL": endpoint,
+        "EVENT_TIER_POLL_INTERVAL_SECS": "1",
+        "EVENT_TIER_DEADLINE_MARGIN_SECS": "5",
+        "EVENT_TIER_RUNNER_READY_TIMEOUT_SECS": "60",
+        "EVENT_TIER_SLACK_SINK_LOG": str(sink_log),
+        "EVENT_TIER_SLACK_SINK_URL": f"http://127.0.0.1:{sink_port}",
+        "EVENT_TIER_LOCAL_STACK": str(STACK),
+        "TF_CLI_CONFIG_FILE": str(terraformrc),
+    }
+    ENV_FILE.write_text("# Written by `make local-up`: the settings of the local stack.\n" + "".join(
+        f"export {k}='{v}'\n" for k, v in env_vars.items()))
+    print(f"local stack up: moto {endpoint}, sshd 127.0.0.1:{ssh_port}, "
+          f"slack sink 127.0.0.1:{sink_port}; settings in {ENV_FILE}")
+
+
+def seed(endpoint, sink_port, ssh_dir):
+    """Creates what the functions expect to exist (in AWS, infra/control creates it)."""
+    import boto3
+
+    kw = dict(endpoint_url=endpoint, region_name=REGION,
+              aws_access_key_id="local", aws_secret_access_key="local")
+    iam = boto3.client("iam", **kw)
+    ec2 = boto3.client("ec2", **kw)
+    s3 = boto3.client("s3", **kw)
+    sm = boto3.client("secretsmanager", **kw)
+
+    assume = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="event-tier-runner", AssumeRolePolicyDocument=assume)
+    iam.create_instance_profile(InstanceProfileName="event-tier-runner")
+    iam.add_role_to_instance_profile(InstanceProfileName="event-tier-runner", RoleName="event-tier-runner")
+
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24",
+                               AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="event-tier-runner", Description="event-tier runner",
+                                   VpcId=vpc)["GroupId"]
+
+    bucket = "event-tier-state-local"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    key_arn = sm.create_secret(Name="event-tier/runner-ssh-key",
+                               SecretString=(ssh_dir / "runner_key").read_text())["ARN"]
+    hook = f"http://127.0.0.1:{sink_port}/services/local/event-tier/{secrets.token_hex(16)}"
+    hook_arn = sm.create_secret(Name="event-tier/slack-webhook", SecretString=hook)["ARN"]
+    return {
+        "EVENT_TIER_STATE_BUCKET": bucket,
+        "EVENT_TIER_RUNNER_KEY_SECRET_ARN": key_arn,
+        "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN": hook_arn,
+        "EVENT_TIER_RUNNER_SUBNET_ID": subnet,
+        "EVENT_TIER_RUNNER_SECURITY_GROUP_ID": sg,
+        "EVENT_TIER_RUNNER_INSTANCE_PROFILE": "event-tier-runner",
+        "EVENT_TIER_LOCAL_VPC_ID": vpc,
+    }
+
+
+def down():
+    if not PIDS.exists():
+        print("local stack is not up")
+        return
+    pids = json.loads(PIDS.read_text())
+    for name, pid in pids.items():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.time() + 10
+    for name, pid in pids.items():
+        while alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if alive(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    # Terraform runs started through the runner protocol run in sessions of their own (setsid).
+    out = subprocess.run(["pgrep", "-f", f"{STACK}/runner/.*/runner.sh exec"], capture_output=True, text=True)
+    for pid in (int(p) for p in out.stdout.split()):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    PIDS.unlink()
+    if ENV_FILE.exists():
+        ENV_FILE.unlink()
+    print("local stack down")
+
+
+if __name__ == "__main__":
+    {"up": up, "down": down}[sys.argv[1] if len(sys.argv) > 1 else "up"]()
