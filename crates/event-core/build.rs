@@ -15,11 +15,18 @@ fn main() {
         .filter(|n| n.ends_with(".tf") || n == ".terraform.lock.hcl")
         .collect();
     names.sort();
-    let mut out = String::from("/// The files of `infra/event-tier`, built in.\npub static EMBEDDED_FILES: &[(&str, &[u8])] = &[\n");
+    let mut out = String::from(
+        "/// The files of `infra/event-tier`, built in.\npub static EMBEDDED_FILES: &[(&str, &[u8])] = &[\n",
+    );
     for name in &names {
         let path = dir.join(name).canonicalize().unwrap();
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(out, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_module.rs");

@@ -1,1 +1,279 @@
+//! The harness of the integration tests: the local stack's settings (from `.local/env`, sourced by
+//! `local/with-stack.sh`), clients that look at what moto, the state bucket and the Slack sink hold,
+//! and unique event ids so that tests can share one stack.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use event_core::{Config, Deps};
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The small event tier the flow tests apply (`tests/fixtures/tier`).
+pub fn fixture_module() -> PathBuf {
+    root().join("tests/fixtures/tier")
+}
+
+/// A sample payload from `events/`, the same file `cargo lambda invoke --data-file` uses.
+pub fn sample(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+/// An event id no other test uses: `t-<name>-<pid>-<n>`, at most 40 characters.
+pub fn unique_event(name: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let suffix = format!(
+        "-{}-{}",
+        std::process::id() % 100_000,
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let name: String = name
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+        .take(40 - 2 - suffix.len())
+        .collect();
+    format!("t-{name}{suffix}")
+}
+
+/// The local stack, as `.local/env` describes it.
+pub struct Stack {
+    pub env: HashMap<String, String>,
+    pub sdk: aws_config::SdkConfig,
+}
+
+impl Stack {
+    pub async fn get() -> Stack {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        assert!(
+            env.contains_key("EVENT_TIER_SLACK_SINK_LOG") && env.contains_key("AWS_ENDPOINT_URL"),
+            "the local stack's settings are not in the environment: run the tests with `make test` \
+             (or `local/with-stack.sh cargo nextest run`)"
+        );
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Stack { env, sdk }
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        self.env
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{name} is not set"))
+    }
+
+    /// The functions' configuration on this stack, with the fixture module.
+    pub fn config(&self) -> Config {
+        let mut c =
+            Config::from_vars(self.env.clone()).expect("the local stack's settings are complete");
+        c.module_dir = Some(fixture_module());
+        c
+    }
+
+    pub async fn deps(&self) -> Deps {
+        self.deps_with(|_| {}).await
+    }
+
+    pub async fn deps_with(&self, tweak: impl FnOnce(&mut Config)) -> Deps {
+        let mut c = self.config();
+        tweak(&mut c);
+        Deps::from_config(c).await.expect("deps build")
+    }
+
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk)
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// Every instance tagged with the event, as (id, state, tags).
+    pub async fn instances(&self, event: &str) -> Vec<Instance> {
+        let out = self
+            .ec2()
+            .describe_instances()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:event-tier:event")
+                    .values(event)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(|i| Instance {
+                id: i.instance_id().unwrap().to_owned(),
+                state: i
+                    .state()
+                    .and_then(|s| s.name())
+                    .unwrap()
+                    .as_str()
+                    .to_owned(),
+                tags: i
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap().to_owned(), t.value().unwrap().to_owned()))
+                    .collect(),
+                instance_type: i
+                    .instance_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                http_tokens: i
+                    .metadata_options()
+                    .and_then(|m| m.http_tokens())
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                subnet: i.subnet_id().unwrap_or_default().to_owned(),
+                profile: i
+                    .iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect()
+    }
+
+    pub async fn live_instances(&self, event: &str) -> Vec<Instance> {
+        self.instances(event)
+            .await
+            .into_iter()
+            .filter(|i| i.state == "pending" || i.state == "running")
+            .collect()
+    }
+
+    /// The event's Terraform state in the state bucket, parsed; None if there is none.
+    pub async fn state(&self, event: &str) -> Option<Value> {
+        let out = self
+            .s3()
+            .get_object()
+            .bucket(self.var("EVENT_TIER_STATE_BUCKET"))
+            .key(format!("events/{event}/terraform.tfstate"))
+            .send()
+            .await
+            .ok()?;
+        let bytes = out.body.collect().await.unwrap().to_vec();
+        Some(serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// Managed resource types in the event's state (one entry per instance).
+    pub async fn state_resources(&self, event: &str) -> Vec<String> {
+        let Some(state) = self.state(event).await else {
+            return vec![];
+        };
+        state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["mode"] == "managed")
+            .flat_map(|r| {
+                let t = format!(
+                    "{}.{}",
+                    r["type"].as_str().unwrap(),
+                    r["name"].as_str().unwrap()
+                );
+                r["instances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |_| t.clone())
+            })
+            .collect()
+    }
+
+    /// Security groups named after the event (the fixture tier creates one).
+    pub async fn security_groups(&self, name: &str) -> Vec<String> {
+        let out = self
+            .ec2()
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-name")
+                    .values(name)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        out.security_groups()
+            .iter()
+            .map(|g| g.group_id().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Every post the Slack sink received that mentions the event.
+    pub fn slack(&self, event: &str) -> Vec<SlackPost> {
+        let text =
+            std::fs::read_to_string(self.var("EVENT_TIER_SLACK_SINK_LOG")).unwrap_or_default();
+        let needle = format!("*{event}*");
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| {
+                let t = v["text"].as_str()?.to_owned();
+                t.contains(&needle).then(|| SlackPost {
+                    status: v["status"].as_u64().unwrap_or(0) as u16,
+                    text: t,
+                })
+            })
+            .collect()
+    }
+
+    /// Tells the Slack sink how to answer (`/_sink/fail`, `/_sink/delay`, `/_sink/reset`).
+    pub async fn slack_control(&self, path: &str, body: Value) {
+        let url = format!("{}{}", self.var("EVENT_TIER_SLACK_SINK_URL"), path);
+        reqwest_post(&url, &body).await;
+    }
+}
+
+async fn reqwest_post(url: &str, body: &Value) {
+    // A plain HTTP/1.1 POST to the sink on loopback, without pulling another HTTP client into the tests.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let data = body.to_string();
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
+        data.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    assert!(
+        out.starts_with(b"HTTP/1.0 200") || out.starts_with(b"HTTP/1.1 200"),
+        "sink control failed"
+    );
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    pub state: String,
+    pub tags: HashMap<String, String>,
+    pub instance_type: String,
+    pub http_tokens: String,
+    pub subnet: String,
+    pub profile: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlackPost {
+    pub status: u16,
+    pub text: String,
+}

@@ -131,7 +131,9 @@ impl Env {
         match self.optional(name) {
             None => Ok(default),
             Some(v) => v.parse().map_err(|_| {
-                Error::Config(format!("{name} must be a non-negative whole number, got {v:?}"))
+                Error::Config(format!(
+                    "{name} must be a non-negative whole number, got {v:?}"
+                ))
             }),
         }
     }
@@ -142,9 +144,11 @@ impl Env {
 
     fn host_key(&self, name: &str) -> Result<String> {
         let v = self.required(name)?;
-        let ok = v
-            .strip_prefix("SHA256:")
-            .is_some_and(|b| b.len() == 43 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/'));
+        let ok = v.strip_prefix("SHA256:").is_some_and(|b| {
+            b.len() == 43
+                && b.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        });
         if ok {
             Ok(v)
         } else {

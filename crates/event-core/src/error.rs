@@ -100,7 +100,9 @@ where
 {
     use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
     let transient = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or_default();
             code.contains("Throttl")

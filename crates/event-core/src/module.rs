@@ -161,7 +161,10 @@ variable "tags" { type = map(string) }
         assert_eq!(m.variables.get("flag"), Some(&VarType::Bool));
         assert_eq!(m.variables.get("anything"), Some(&VarType::Any));
         assert_eq!(m.variables.get("tags"), Some(&VarType::Complex));
-        assert!(!m.variables.contains_key("event_id"), "reserved variables are not settable");
+        assert!(
+            !m.variables.contains_key("event_id"),
+            "reserved variables are not settable"
+        );
         assert!(m.reserved.contains("event_id"));
     }
 

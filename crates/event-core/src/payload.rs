@@ -30,7 +30,10 @@ impl EventId {
         let reason = if s.is_empty() {
             Some("must not be empty".to_owned())
         } else if s.chars().count() > MAX_EVENT_ID {
-            Some(format!("must be at most {MAX_EVENT_ID} characters, got {}", s.chars().count()))
+            Some(format!(
+                "must be at most {MAX_EVENT_ID} characters, got {}",
+                s.chars().count()
+            ))
         } else if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
             Some("must start with a lower-case letter".to_owned())
         } else if let Some(c) = s
@@ -217,7 +220,8 @@ pub fn parse(
 pub(crate) fn is_run_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
 }
 
 /// Accepts `{ "detail-type", "source", "detail": {...}, ... }` and returns the detail.
@@ -233,7 +237,10 @@ fn unwrap_envelope(obj: Map<String, Value>) -> Result<(Map<String, Value>, Strin
             Some(other) => {
                 return Err(InputError::field(
                     key,
-                    format!("must be a string in an EventBridge envelope, got {}", kind(other)),
+                    format!(
+                        "must be a string in an EventBridge envelope, got {}",
+                        kind(other)
+                    ),
                 ));
             }
             None => {
@@ -264,7 +271,11 @@ fn rename(e: InputError, prefix: &str) -> InputError {
     }
 }
 
-fn check_var(name: &str, value: &Value, declared: &BTreeMap<String, VarType>) -> Result<(), String> {
+fn check_var(
+    name: &str,
+    value: &Value,
+    declared: &BTreeMap<String, VarType>,
+) -> Result<(), String> {
     if RESERVED_VARIABLES.contains(&name) {
         return Err("is set by the functions themselves, not by a payload".into());
     }
@@ -355,21 +366,46 @@ mod tests {
     fn errors_name_the_field() {
         let cases = [
             (json!({}), "`event_id` is missing"),
-            (json!({"event_id": "Winter"}), "`event_id` must start with a lower-case letter"),
-            (json!({"event_id": "a", "vars": {"nope": 1}}), "`vars.nope` is not a variable"),
-            (json!({"event_id": "a", "vars": {"max_count": "9"}}), "`vars.max_count` must be a number, got a string"),
-            (json!({"event_id": "a", "force": true}), "`force` is not an accepted field"),
-            (json!({"source": "x", "detail-type": "y", "detail": {"event_id": 3}}), "`detail.event_id` must be a string"),
+            (
+                json!({"event_id": "Winter"}),
+                "`event_id` must start with a lower-case letter",
+            ),
+            (
+                json!({"event_id": "a", "vars": {"nope": 1}}),
+                "`vars.nope` is not a variable",
+            ),
+            (
+                json!({"event_id": "a", "vars": {"max_count": "9"}}),
+                "`vars.max_count` must be a number, got a string",
+            ),
+            (
+                json!({"event_id": "a", "force": true}),
+                "`force` is not an accepted field",
+            ),
+            (
+                json!({"source": "x", "detail-type": "y", "detail": {"event_id": 3}}),
+                "`detail.event_id` must be a string",
+            ),
         ];
         for (payload, want) in cases {
-            let err = parse(payload.clone(), Purpose::Start, &declared()).unwrap_err().to_string();
-            assert!(err.starts_with(want), "{payload}: got {err:?}, want {want:?}");
+            let err = parse(payload.clone(), Purpose::Start, &declared())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(want),
+                "{payload}: got {err:?}, want {want:?}"
+            );
         }
     }
 
     #[test]
     fn force_is_a_stop_field() {
-        let r = parse(json!({"event_id": "a", "force": true}), Purpose::Stop, &declared()).unwrap();
+        let r = parse(
+            json!({"event_id": "a", "force": true}),
+            Purpose::Stop,
+            &declared(),
+        )
+        .unwrap();
         assert!(r.force);
     }
 }

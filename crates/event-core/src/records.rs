@@ -57,7 +57,12 @@ impl S3Records {
             .await;
         match res {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.code(), Some("PreconditionFailed") | Some("ConditionalRequestConflict")) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("PreconditionFailed") | Some("ConditionalRequestConflict")
+                ) =>
+            {
                 Ok(false)
             }
             Err(e) => Err(aws("s3", "PutObject", e)),
@@ -74,13 +79,17 @@ impl S3Records {
             .await
         {
             Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| crate::error::Error::Aws {
-                    service: "s3",
-                    operation: "GetObject",
-                    code: None,
-                    message: e.to_string(),
-                    transient: true,
-                })?;
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| crate::error::Error::Aws {
+                        service: "s3",
+                        operation: "GetObject",
+                        code: None,
+                        message: e.to_string(),
+                        transient: true,
+                    })?;
                 Ok(Some(bytes.to_vec()))
             }
             Err(e) if e.code() == Some("NoSuchKey") => Ok(None),

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, ResourceType,
-    ShutdownBehavior, Tag, TagSpecification, VolumeType,
+    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, ResourceType, ShutdownBehavior,
+    Tag, TagSpecification, VolumeType,
 };
 use base64::Engine;
 use tracing::info;
@@ -120,7 +120,12 @@ impl Ec2Fleet {
         out.parameter()
             .and_then(|p| p.value())
             .map(str::to_owned)
-            .ok_or_else(|| Error::Config(format!("SSM parameter {} has no value", self.config.ami_parameter)))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "SSM parameter {} has no value",
+                    self.config.ami_parameter
+                ))
+            })
     }
 
     fn user_data(&self, event: &EventId) -> String {
@@ -129,7 +134,10 @@ impl Ec2Fleet {
 }
 
 fn tag_filter(key: &str, value: &str) -> Filter {
-    Filter::builder().name(format!("tag:{key}")).values(value).build()
+    Filter::builder()
+        .name(format!("tag:{key}"))
+        .values(value)
+        .build()
 }
 
 fn tag(key: &str, value: &str) -> Tag {
@@ -246,13 +254,10 @@ impl Fleet for Ec2Fleet {
             .send()
             .await
             .map_err(|e| aws("ec2", "RunInstances", e))?;
-        let instance = out
-            .instances()
-            .first()
-            .ok_or_else(|| Error::Runner {
-                instance_id: "-".into(),
-                reason: "RunInstances returned no instance".into(),
-            })?;
+        let instance = out.instances().first().ok_or_else(|| Error::Runner {
+            instance_id: "-".into(),
+            reason: "RunInstances returned no instance".into(),
+        })?;
         let id = instance.instance_id().unwrap_or_default().to_owned();
         info!(event_id = %event, instance_id = %id, "runner launched");
         Ok(Runner {

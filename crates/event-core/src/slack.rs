@@ -71,7 +71,9 @@ impl Notifier for SlackWebhook {
             match res {
                 Ok(_) => return Ok(()),
                 Err(e) => {
-                    let retry = e.status().is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
+                    let retry = e
+                        .status()
+                        .is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
                     last = e.without_url().to_string();
                     warn!(attempt, error = %last, "slack post failed");
                     if !retry || attempt == self.attempts {

@@ -64,12 +64,14 @@ impl Remote for Ssh2Remote {
     async fn connect(&self, target: &SshTarget, key: &SecretString) -> Result<Arc<dyn Session>> {
         let target = target.clone();
         let key = key.clone();
-        let session = tokio::task::spawn_blocking(move || connect_blocking(&target, &key).map(|s| (s, target)))
-            .await
-            .map_err(|e| Error::Ssh {
-                target: "-".into(),
-                reason: format!("connect task failed: {e}"),
-            })??;
+        let session = tokio::task::spawn_blocking(move || {
+            connect_blocking(&target, &key).map(|s| (s, target))
+        })
+        .await
+        .map_err(|e| Error::Ssh {
+            target: "-".into(),
+            reason: format!("connect task failed: {e}"),
+        })??;
         Ok(Arc::new(Ssh2Session {
             session: Arc::new(Mutex::new(session.0)),
             target: session.1.address(),
@@ -128,7 +130,9 @@ impl Ssh2Session {
         let session = self.session.clone();
         let target = self.target.clone();
         let res = tokio::task::spawn_blocking(move || {
-            let guard = session.lock().map_err(|_| "session lock poisoned".to_owned())?;
+            let guard = session
+                .lock()
+                .map_err(|_| "session lock poisoned".to_owned())?;
             f(&guard)
         })
         .await
@@ -180,7 +184,8 @@ impl Session for Ssh2Session {
                 .map_err(|e| format!("{path}: {}", e.message()))?;
             file.write_all(&content)
                 .map_err(|e| format!("{path}: {e}"))?;
-            file.close().map_err(|e| format!("{path}: {}", e.message()))?;
+            file.close()
+                .map_err(|e| format!("{path}: {}", e.message()))?;
             Ok(())
         })
         .await

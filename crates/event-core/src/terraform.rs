@@ -51,7 +51,9 @@ impl Backend {
     pub fn render(&self, event: &EventId) -> Result<String> {
         let q = |s: &str| -> Result<String> {
             if s.contains("${") || s.contains("%{") {
-                return Err(Error::Config(format!("backend setting {s:?} holds a template sequence")));
+                return Err(Error::Config(format!(
+                    "backend setting {s:?} holds a template sequence"
+                )));
             }
             Ok(serde_json::to_string(s).expect("strings serialize"))
         };
@@ -140,7 +142,10 @@ pub enum Started {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunState {
     Running,
-    Done { exit: i32, changes: bool },
+    Done {
+        exit: i32,
+        changes: bool,
+    },
     /// The run stopped without an outcome (the runner rebooted, the process was killed).
     Lost,
     /// The runner knows no such run.
@@ -198,7 +203,12 @@ impl<'a> Workspace<'a> {
     }
 
     /// Uploads the module, the variables and the backend settings, replacing an earlier upload.
-    pub async fn prepare(&self, module: &Module, tfvars: Vec<u8>, backend_hcl: String) -> Result<()> {
+    pub async fn prepare(
+        &self,
+        module: &Module,
+        tfvars: Vec<u8>,
+        backend_hcl: String,
+    ) -> Result<()> {
         let dir = shell_quote(&self.dir);
         self.run(
             "prepare",
@@ -208,18 +218,34 @@ impl<'a> Workspace<'a> {
         )
         .await?;
         self.session
-            .upload(&format!("{}/runner.sh", self.dir), PROTOCOL.as_bytes().to_vec(), 0o755)
+            .upload(
+                &format!("{}/runner.sh", self.dir),
+                PROTOCOL.as_bytes().to_vec(),
+                0o755,
+            )
             .await?;
         for (name, content) in &module.files {
             self.session
-                .upload(&format!("{}/module/{name}", self.dir), content.clone(), 0o644)
+                .upload(
+                    &format!("{}/module/{name}", self.dir),
+                    content.clone(),
+                    0o644,
+                )
                 .await?;
         }
         self.session
-            .upload(&format!("{}/module/zz-event.auto.tfvars.json", self.dir), tfvars, 0o600)
+            .upload(
+                &format!("{}/module/zz-event.auto.tfvars.json", self.dir),
+                tfvars,
+                0o600,
+            )
             .await?;
         self.session
-            .upload(&format!("{}/module/backend.hcl", self.dir), backend_hcl.into_bytes(), 0o600)
+            .upload(
+                &format!("{}/module/backend.hcl", self.dir),
+                backend_hcl.into_bytes(),
+                0o600,
+            )
             .await?;
         Ok(())
     }
@@ -309,7 +335,13 @@ mod tests {
     #[test]
     fn poll_lines_are_read() {
         let p = parse_poll(b"state=done exit=1 stage=apply changes=yes\nError: boom\n").unwrap();
-        assert_eq!(p.state, RunState::Done { exit: 1, changes: true });
+        assert_eq!(
+            p.state,
+            RunState::Done {
+                exit: 1,
+                changes: true
+            }
+        );
         assert_eq!(p.stage, "apply");
         assert_eq!(p.chunk, b"Error: boom\n");
         let p = parse_poll(b"state=running stage=plan\n").unwrap();
@@ -340,7 +372,10 @@ mod tests {
             endpoint_url: Some("http://127.0.0.1:5000".into()),
         };
         let hcl = b.render(&EventId::parse("flash-1").unwrap()).unwrap();
-        assert!(hcl.contains("key          = \"events/flash-1/terraform.tfstate\""), "{hcl}");
+        assert!(
+            hcl.contains("key          = \"events/flash-1/terraform.tfstate\""),
+            "{hcl}"
+        );
         assert!(hcl.contains("use_lockfile = true"));
         assert!(hcl.contains("s3  = \"http://127.0.0.1:5000\""));
     }

@@ -215,7 +215,9 @@ impl Deadline {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64;
-        Deadline(Some(Instant::now() + Duration::from_millis(ms.saturating_sub(now))))
+        Deadline(Some(
+            Instant::now() + Duration::from_millis(ms.saturating_sub(now)),
+        ))
     }
 
     /// Whether `needed` still fits before the deadline.
@@ -265,7 +267,13 @@ impl<'a> Flow<'a> {
         self.started.elapsed().as_millis() as u64
     }
 
-    pub fn outcome(&self, status: Status, run_id: Option<String>, instance_id: Option<String>, message: String) -> Outcome {
+    pub fn outcome(
+        &self,
+        status: Status,
+        run_id: Option<String>,
+        instance_id: Option<String>,
+        message: String,
+    ) -> Outcome {
         Outcome {
             event_id: self.event.to_string(),
             status,
@@ -285,7 +293,12 @@ impl<'a> Flow<'a> {
             return Ok(r);
         }
         let mut ours = launch_token(&self.event);
-        let mut claim = self.deps.records.claim_runner(&self.event, &ours).await.map_err(e)?;
+        let mut claim = self
+            .deps
+            .records
+            .claim_runner(&self.event, &ours)
+            .await
+            .map_err(e)?;
         let waited = Instant::now();
         loop {
             if let Some(r) = fleet.find_by_token(&self.event, &claim).await.map_err(e)? {
@@ -295,9 +308,18 @@ impl<'a> Flow<'a> {
                 }
                 // The claimed runner is gone (a stop that could not release its claim): claim anew.
                 warn!(event_id = %self.event, instance_id = %r.instance_id, "stale runner claim released");
-                self.deps.records.release_runner(&self.event).await.map_err(e)?;
+                self.deps
+                    .records
+                    .release_runner(&self.event)
+                    .await
+                    .map_err(e)?;
                 ours = launch_token(&self.event);
-                claim = self.deps.records.claim_runner(&self.event, &ours).await.map_err(e)?;
+                claim = self
+                    .deps
+                    .records
+                    .claim_runner(&self.event, &ours)
+                    .await
+                    .map_err(e)?;
                 continue;
             }
             // Our claim, or another invocation's that has not launched after 30 s (it may have died):
@@ -337,7 +359,9 @@ impl<'a> Flow<'a> {
             .get(&cfg.runner_key_secret)
             .await
             .map_err(|e| FlowError::new(Stage::Key, e))?;
-        let target = self.ssh_target(&runner).map_err(|e| FlowError::new(Stage::Ssh, e))?;
+        let target = self
+            .ssh_target(&runner)
+            .map_err(|e| FlowError::new(Stage::Ssh, e))?;
 
         let now = unix_now();
         let boot_left = runner
@@ -345,8 +369,12 @@ impl<'a> Flow<'a> {
             .map(|t| (t + cfg.runner.ready_timeout.as_secs() as i64 - now).max(0) as u64)
             .unwrap_or(0);
         let until = Instant::now() + Duration::from_secs(boot_left);
-        let pause = cfg.poll_interval.clamp(Duration::from_millis(200), Duration::from_secs(5));
-        let in_time = |p: Duration| Instant::now() + p < until && self.deadline.allows(cfg.deadline_margin + p);
+        let pause = cfg
+            .poll_interval
+            .clamp(Duration::from_millis(200), Duration::from_secs(5));
+        let in_time = |p: Duration| {
+            Instant::now() + p < until && self.deadline.allows(cfg.deadline_margin + p)
+        };
 
         let session = loop {
             match self.deps.remote.connect(&target, &key).await {
@@ -360,7 +388,11 @@ impl<'a> Flow<'a> {
         };
         let ws = Workspace::new(session.as_ref(), &cfg.runner.workdir, &self.event);
         loop {
-            if ws.ready().await.map_err(|e| FlowError::new(Stage::Ready, e))? {
+            if ws
+                .ready()
+                .await
+                .map_err(|e| FlowError::new(Stage::Ready, e))?
+            {
                 break;
             }
             if !in_time(pause) {
@@ -426,7 +458,12 @@ impl<'a> Flow<'a> {
     }
 
     /// Follows a run, streaming its log to ours, until it ends or the deadline needs us to return.
-    pub async fn follow(&self, ws: &Workspace<'_>, run_id: &str, action: Action) -> Result<Followed, FlowError> {
+    pub async fn follow(
+        &self,
+        ws: &Workspace<'_>,
+        run_id: &str,
+        action: Action,
+    ) -> Result<Followed, FlowError> {
         let cfg = &self.deps.config;
         let mut offset = 0u64;
         let mut partial = Vec::new();
@@ -476,7 +513,10 @@ impl<'a> Flow<'a> {
                 }
                 RunState::Running => {}
             }
-            if !self.deadline.allows(cfg.deadline_margin + cfg.poll_interval) {
+            if !self
+                .deadline
+                .allows(cfg.deadline_margin + cfg.poll_interval)
+            {
                 return Ok(Followed::Pending);
             }
             tokio::time::sleep(cfg.poll_interval).await;

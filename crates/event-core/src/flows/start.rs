@@ -37,7 +37,11 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
         None => flow.runner().await.map_err(no_run)?,
     };
     let session = flow.connect(&runner).await.map_err(no_run)?;
-    let ws = Workspace::new(session.as_ref(), &flow.deps.config.runner.workdir, &flow.event);
+    let ws = Workspace::new(
+        session.as_ref(),
+        &flow.deps.config.runner.workdir,
+        &flow.event,
+    );
 
     let run_id = match &req.follow {
         Some(f) => f.run_id.clone(),
@@ -66,7 +70,12 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
     complete(flow, &ws, &runner, run_id).await
 }
 
-async fn complete(flow: &Flow<'_>, ws: &Workspace<'_>, runner: &Runner, run_id: String) -> Result<Outcome, StepError> {
+async fn complete(
+    flow: &Flow<'_>,
+    ws: &Workspace<'_>,
+    runner: &Runner,
+    run_id: String,
+) -> Result<Outcome, StepError> {
     let followed = flow
         .follow(ws, &run_id, Action::Apply)
         .await
@@ -77,9 +86,15 @@ async fn complete(flow: &Flow<'_>, ws: &Workspace<'_>, runner: &Runner, run_id: 
             Status::InProgress,
             Some(run_id.clone()),
             iid,
-            format!("terraform apply still runs on the runner; a follow-up with run {run_id} reports it"),
+            format!(
+                "terraform apply still runs on the runner; a follow-up with run {run_id} reports it"
+            ),
         )),
-        Followed::Finished { exit: 0, changes: false, .. } => {
+        Followed::Finished {
+            exit: 0,
+            changes: false,
+            ..
+        } => {
             let msg = "the event tier is already up: nothing changed".to_owned();
             flow.notify_run_once(
                 &run_id,
@@ -102,7 +117,9 @@ async fn complete(flow: &Flow<'_>, ws: &Workspace<'_>, runner: &Runner, run_id: 
             .await;
             Ok(flow.outcome(Status::Applied, Some(run_id), iid, what))
         }
-        Followed::Finished { exit, stage, tail, .. } => Err((
+        Followed::Finished {
+            exit, stage, tail, ..
+        } => Err((
             FlowError {
                 stage: Stage::of_run(&stage, Action::Apply),
                 error: Error::Terraform {

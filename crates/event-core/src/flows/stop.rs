@@ -62,9 +62,13 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
         if let Err(e) = deps.records.release_runner(&flow.event).await {
             warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
         }
-        let msg = "the event tier is already down: no resources in its state and no runner".to_owned();
-        flow.notify(&format!(":information_source: event-tier *{}*: stop: {msg}", flow.event))
-            .await;
+        let msg =
+            "the event tier is already down: no resources in its state and no runner".to_owned();
+        flow.notify(&format!(
+            ":information_source: event-tier *{}*: stop: {msg}",
+            flow.event
+        ))
+        .await;
         return Ok(flow.outcome(Status::AlreadyDown, None, None, msg));
     }
 
@@ -94,7 +98,12 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
     }
 }
 
-async fn complete(flow: &Flow<'_>, ws: &Workspace<'_>, runner: &Runner, run_id: String) -> Result<Outcome, StepError> {
+async fn complete(
+    flow: &Flow<'_>,
+    ws: &Workspace<'_>,
+    runner: &Runner,
+    run_id: String,
+) -> Result<Outcome, StepError> {
     let deps = flow.deps;
     let followed = flow
         .follow(ws, &run_id, Action::Destroy)
