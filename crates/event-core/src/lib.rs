@@ -27,3 +27,6 @@ impl FlowError {
         }
     }
 }
+
+#[cfg(feature = "test-util")]
+pub mod testing;

@@ -27,6 +27,9 @@ pub struct EventId(String);
 
 impl EventId {
     pub fn parse(s: &str) -> Result<Self, InputError> {
+        let bad_char = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'));
         let reason = if s.is_empty() {
             Some("must not be empty".to_owned())
         } else if s.chars().count() > MAX_EVENT_ID {
@@ -36,16 +39,9 @@ impl EventId {
             ))
         } else if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
             Some("must start with a lower-case letter".to_owned())
-        } else if let Some(c) = s
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
-            Some(format!(
-                "may hold only lower-case letters, digits and '-', found {:?}",
-                c
-            ))
         } else {
-            None
+            bad_char
+                .map(|c| format!("may hold only lower-case letters, digits and '-', found {c:?}"))
         };
         match reason {
             Some(r) => Err(InputError::field("event_id", r)),
@@ -184,7 +180,7 @@ pub fn parse(
     let follow = match obj.get("follow") {
         None | Some(Value::Null) => None,
         Some(Value::Object(f)) => {
-            for key in f.keys().filter(|k| k.as_str() != "run_id") {
+            if let Some(key) = f.keys().find(|k| k.as_str() != "run_id") {
                 return Err(InputError::field(
                     field(&format!("follow.{key}")),
                     "is not an accepted field",

@@ -1,0 +1,106 @@
+//! Test doubles (feature `test-util`): dependencies that record every call and refuse to act, to
+//! prove that a request did not reach AWS, SSH or Slack.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::flows::Deps;
+use crate::module::Module;
+use crate::payload::EventId;
+use crate::records::Records;
+use crate::runner::{Fleet, Runner};
+use crate::secrets::Secrets;
+use crate::slack::Notifier;
+use crate::ssh::{Remote, Session, SshTarget};
+
+/// Records the name of every call made to any dependency; every call fails.
+#[derive(Default, Clone)]
+pub struct Recorder {
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn record(&self, call: &str) -> Error {
+        self.calls.lock().unwrap().push(call.to_owned());
+        Error::Config(format!("recorder: {call} was called"))
+    }
+
+    /// Deps whose every part is this recorder, with `module` and `config`.
+    pub fn deps(&self, config: Config, module: Module) -> Deps {
+        Deps {
+            config,
+            region: "us-east-1".into(),
+            module,
+            fleet: Arc::new(self.clone()),
+            secrets: Arc::new(self.clone()),
+            remote: Arc::new(self.clone()),
+            records: Arc::new(self.clone()),
+            notifier: Arc::new(self.clone()),
+        }
+    }
+}
+
+#[async_trait]
+impl Fleet for Recorder {
+    async fn find(&self, _: &EventId) -> Result<Option<Runner>> {
+        Err(self.record("fleet.find"))
+    }
+    async fn find_by_token(&self, _: &EventId, _: &str) -> Result<Option<Runner>> {
+        Err(self.record("fleet.find_by_token"))
+    }
+    async fn launch(&self, _: &EventId, _: &str) -> Result<Runner> {
+        Err(self.record("fleet.launch"))
+    }
+    async fn wait_running(&self, _: &str, _: Duration) -> Result<Runner> {
+        Err(self.record("fleet.wait_running"))
+    }
+    async fn terminate_and_wait(&self, _: &str, _: Duration) -> Result<()> {
+        Err(self.record("fleet.terminate_and_wait"))
+    }
+}
+
+#[async_trait]
+impl Secrets for Recorder {
+    async fn get(&self, _: &str) -> Result<SecretString> {
+        Err(self.record("secrets.get"))
+    }
+}
+
+#[async_trait]
+impl Remote for Recorder {
+    async fn connect(&self, _: &SshTarget, _: &SecretString) -> Result<Arc<dyn Session>> {
+        Err(self.record("remote.connect"))
+    }
+}
+
+#[async_trait]
+impl Records for Recorder {
+    async fn claim_runner(&self, _: &EventId, _: &str) -> Result<String> {
+        Err(self.record("records.claim_runner"))
+    }
+    async fn release_runner(&self, _: &EventId) -> Result<()> {
+        Err(self.record("records.release_runner"))
+    }
+    async fn mark_reported(&self, _: &EventId, _: &str) -> Result<bool> {
+        Err(self.record("records.mark_reported"))
+    }
+    async fn state_resources(&self, _: &EventId) -> Result<Option<usize>> {
+        Err(self.record("records.state_resources"))
+    }
+}
+
+#[async_trait]
+impl Notifier for Recorder {
+    async fn post(&self, _: &str) -> Result<()> {
+        Err(self.record("slack.post"))
+    }
+}
