@@ -13,72 +13,245 @@ use serde_json::{Value, json};
 fn recording_deps() -> (Recorder, Deps) {
     let vars: HashMap<String, String> = [
         ("EVENT_TIER_STATE_BUCKET", "state"),
-        ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:key"),
-        ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:hook"),
+        (
+            "EVENT_TIER_RUNNER_KEY_SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:1:secret:key",
+        ),
+        (
+            "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:1:secret:hook",
+        ),
         ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
         ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
         ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
-        ("EVENT_TIER_RUNNER_HOST_KEY_SHA256", "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"),
+        (
+            "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
+            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let recorder = Recorder::default();
-    let deps = recorder.deps(Config::from_vars(vars).unwrap(), Module::embedded().unwrap());
+    let deps = recorder.deps(
+        Config::from_vars(vars).unwrap(),
+        Module::embedded().unwrap(),
+    );
     (recorder, deps)
 }
 
 /// (what the case is, payload, the text the error must contain)
 fn cases() -> Vec<(&'static str, Value, &'static str)> {
-    let many_vars: serde_json::Map<String, Value> = (0..51).map(|i| (format!("v{i}"), json!(i))).collect();
+    let many_vars: serde_json::Map<String, Value> =
+        (0..51).map(|i| (format!("v{i}"), json!(i))).collect();
     vec![
-        ("null payload", json!(null), "payload must be a JSON object, got null"),
-        ("array payload", json!([{"event_id": "a"}]), "payload must be a JSON object, got an array"),
-        ("string payload", json!("winter-sale-2026"), "payload must be a JSON object, got a string"),
-        ("number payload", json!(42), "payload must be a JSON object, got a number"),
+        (
+            "null payload",
+            json!(null),
+            "payload must be a JSON object, got null",
+        ),
+        (
+            "array payload",
+            json!([{"event_id": "a"}]),
+            "payload must be a JSON object, got an array",
+        ),
+        (
+            "string payload",
+            json!("winter-sale-2026"),
+            "payload must be a JSON object, got a string",
+        ),
+        (
+            "number payload",
+            json!(42),
+            "payload must be a JSON object, got a number",
+        ),
         ("empty object", json!({}), "`event_id` is missing"),
-        ("null event_id", json!({"event_id": null}), "`event_id` is missing"),
-        ("numeric event_id", json!({"event_id": 2026}), "`event_id` must be a string, got a number"),
-        ("object event_id", json!({"event_id": {"id": "a"}}), "`event_id` must be a string, got an object"),
-        ("empty event_id", json!({"event_id": ""}), "`event_id` must not be empty"),
-        ("upper case", json!({"event_id": "Winter-Sale"}), "`event_id` must start with a lower-case letter"),
-        ("leading digit", json!({"event_id": "2026-sale"}), "`event_id` must start with a lower-case letter"),
-        ("leading dash", json!({"event_id": "-sale"}), "`event_id` must start with a lower-case letter"),
-        ("underscore", json!({"event_id": "winter_sale"}), "`event_id` may hold only lower-case letters, digits and '-', found '_'"),
-        ("path traversal", json!({"event_id": "../../etc/passwd"}), "`event_id` must start with a lower-case letter"),
-        ("inner path", json!({"event_id": "a/../../root"}), "found '/'"),
-        ("shell separator", json!({"event_id": "sale;rm -rf /"}), "found ';'"),
-        ("command substitution", json!({"event_id": "sale$(reboot)"}), "found '$'"),
+        (
+            "null event_id",
+            json!({"event_id": null}),
+            "`event_id` is missing",
+        ),
+        (
+            "numeric event_id",
+            json!({"event_id": 2026}),
+            "`event_id` must be a string, got a number",
+        ),
+        (
+            "object event_id",
+            json!({"event_id": {"id": "a"}}),
+            "`event_id` must be a string, got an object",
+        ),
+        (
+            "empty event_id",
+            json!({"event_id": ""}),
+            "`event_id` must not be empty",
+        ),
+        (
+            "upper case",
+            json!({"event_id": "Winter-Sale"}),
+            "`event_id` must start with a lower-case letter",
+        ),
+        (
+            "leading digit",
+            json!({"event_id": "2026-sale"}),
+            "`event_id` must start with a lower-case letter",
+        ),
+        (
+            "leading dash",
+            json!({"event_id": "-sale"}),
+            "`event_id` must start with a lower-case letter",
+        ),
+        (
+            "underscore",
+            json!({"event_id": "winter_sale"}),
+            "`event_id` may hold only lower-case letters, digits and '-', found '_'",
+        ),
+        (
+            "path traversal",
+            json!({"event_id": "../../etc/passwd"}),
+            "`event_id` must start with a lower-case letter",
+        ),
+        (
+            "inner path",
+            json!({"event_id": "a/../../root"}),
+            "found '/'",
+        ),
+        (
+            "shell separator",
+            json!({"event_id": "sale;rm -rf /"}),
+            "found ';'",
+        ),
+        (
+            "command substitution",
+            json!({"event_id": "sale$(reboot)"}),
+            "found '$'",
+        ),
         ("backticks", json!({"event_id": "sale`id`"}), "found '`'"),
         ("newline", json!({"event_id": "sale\nnext"}), "found '\\n'"),
         ("space", json!({"event_id": "winter sale"}), "found ' '"),
         ("quote", json!({"event_id": "sale'x"}), "found '\\''"),
         ("glob", json!({"event_id": "sale*"}), "found '*'"),
         ("non-ascii", json!({"event_id": "salé"}), "found 'é'"),
-        ("41 characters", json!({"event_id": "a".repeat(41)}), "`event_id` must be at most 40 characters, got 41"),
-        ("vars array", json!({"event_id": "a", "vars": [4, 20]}), "`vars` must be an object, got an array"),
-        ("vars string", json!({"event_id": "a", "vars": "desired_count=4"}), "`vars` must be an object, got a string"),
-        ("unknown var", json!({"event_id": "a", "vars": {"instance_count": 4}}), "`vars.instance_count` is not a variable of the event tier"),
-        ("string for number", json!({"event_id": "a", "vars": {"desired_count": "4"}}), "`vars.desired_count` must be a number, got a string"),
-        ("bool for number", json!({"event_id": "a", "vars": {"max_count": true}}), "`vars.max_count` must be a number, got a boolean"),
-        ("null var", json!({"event_id": "a", "vars": {"max_count": null}}), "`vars.max_count` must be a number, got null"),
-        ("array var", json!({"event_id": "a", "vars": {"max_count": [20]}}), "`vars.max_count` must be a number, got an array"),
-        ("object var", json!({"event_id": "a", "vars": {"max_count": {"n": 20}}}), "`vars.max_count` must be a number, got an object"),
-        ("reserved event_id var", json!({"event_id": "a", "vars": {"event_id": "other"}}), "`vars.event_id` is set by the functions themselves"),
-        ("reserved endpoint var", json!({"event_id": "a", "vars": {"aws_endpoint_url": "http://203.0.113.9"}}), "`vars.aws_endpoint_url` is set by the functions themselves"),
-        ("too many vars", json!({"event_id": "a", "vars": many_vars}), "`vars` may set at most 50 variables, got 51"),
-        ("unknown field", json!({"event_id": "a", "instance": "i-1"}), "`instance` is not an accepted field"),
-        ("oversized body", json!({"event_id": "a", "vars": {"max_count": 1}, "pad": "x".repeat(70_000)}), "more than the 65536 allowed"),
-        ("envelope without detail", json!({"detail-type": "Scheduled Event", "source": "aws.scheduler"}), "`detail` is missing"),
-        ("envelope with string detail", json!({"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": "winter"}), "`detail` must be an object, got a string"),
-        ("envelope without source", json!({"detail-type": "Scheduled Event", "detail": {"event_id": "a"}}), "`source` is missing"),
-        ("envelope with numeric source", json!({"detail-type": "x", "source": 1, "detail": {"event_id": "a"}}), "`source` must be a string"),
-        ("envelope detail without event_id", json!({"detail-type": "x", "source": "y", "detail": {}}), "`detail.event_id` is missing"),
-        ("envelope detail bad id", json!({"detail-type": "x", "source": "y", "detail": {"event_id": "A"}}), "`detail.event_id` must start with a lower-case letter"),
-        ("envelope detail unknown var", json!({"detail-type": "x", "source": "y", "detail": {"event_id": "a", "vars": {"x": 1}}}), "`detail.vars.x` is not a variable"),
-        ("follow-up with hostile run id", json!({"event_id": "a", "follow": {"run_id": "../../x; reboot"}}), "`follow.run_id` must be a run id"),
-        ("follow-up without run id", json!({"event_id": "a", "follow": {}}), "`follow.run_id` is missing"),
-        ("follow-up not an object", json!({"event_id": "a", "follow": "apply-1"}), "`follow` must be an object, got a string"),
+        (
+            "41 characters",
+            json!({"event_id": "a".repeat(41)}),
+            "`event_id` must be at most 40 characters, got 41",
+        ),
+        (
+            "vars array",
+            json!({"event_id": "a", "vars": [4, 20]}),
+            "`vars` must be an object, got an array",
+        ),
+        (
+            "vars string",
+            json!({"event_id": "a", "vars": "desired_count=4"}),
+            "`vars` must be an object, got a string",
+        ),
+        (
+            "unknown var",
+            json!({"event_id": "a", "vars": {"instance_count": 4}}),
+            "`vars.instance_count` is not a variable of the event tier",
+        ),
+        (
+            "string for number",
+            json!({"event_id": "a", "vars": {"desired_count": "4"}}),
+            "`vars.desired_count` must be a number, got a string",
+        ),
+        (
+            "bool for number",
+            json!({"event_id": "a", "vars": {"max_count": true}}),
+            "`vars.max_count` must be a number, got a boolean",
+        ),
+        (
+            "null var",
+            json!({"event_id": "a", "vars": {"max_count": null}}),
+            "`vars.max_count` must be a number, got null",
+        ),
+        (
+            "array var",
+            json!({"event_id": "a", "vars": {"max_count": [20]}}),
+            "`vars.max_count` must be a number, got an array",
+        ),
+        (
+            "object var",
+            json!({"event_id": "a", "vars": {"max_count": {"n": 20}}}),
+            "`vars.max_count` must be a number, got an object",
+        ),
+        (
+            "reserved event_id var",
+            json!({"event_id": "a", "vars": {"event_id": "other"}}),
+            "`vars.event_id` is set by the functions themselves",
+        ),
+        (
+            "reserved endpoint var",
+            json!({"event_id": "a", "vars": {"aws_endpoint_url": "http://203.0.113.9"}}),
+            "`vars.aws_endpoint_url` is set by the functions themselves",
+        ),
+        (
+            "too many vars",
+            json!({"event_id": "a", "vars": many_vars}),
+            "`vars` may set at most 50 variables, got 51",
+        ),
+        (
+            "unknown field",
+            json!({"event_id": "a", "instance": "i-1"}),
+            "`instance` is not an accepted field",
+        ),
+        (
+            "oversized body",
+            json!({"event_id": "a", "vars": {"max_count": 1}, "pad": "x".repeat(70_000)}),
+            "more than the 65536 allowed",
+        ),
+        (
+            "envelope without detail",
+            json!({"detail-type": "Scheduled Event", "source": "aws.scheduler"}),
+            "`detail` is missing",
+        ),
+        (
+            "envelope with string detail",
+            json!({"detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": "winter"}),
+            "`detail` must be an object, got a string",
+        ),
+        (
+            "envelope without source",
+            json!({"detail-type": "Scheduled Event", "detail": {"event_id": "a"}}),
+            "`source` is missing",
+        ),
+        (
+            "envelope with numeric source",
+            json!({"detail-type": "x", "source": 1, "detail": {"event_id": "a"}}),
+            "`source` must be a string",
+        ),
+        (
+            "envelope detail without event_id",
+            json!({"detail-type": "x", "source": "y", "detail": {}}),
+            "`detail.event_id` is missing",
+        ),
+        (
+            "envelope detail bad id",
+            json!({"detail-type": "x", "source": "y", "detail": {"event_id": "A"}}),
+            "`detail.event_id` must start with a lower-case letter",
+        ),
+        (
+            "envelope detail unknown var",
+            json!({"detail-type": "x", "source": "y", "detail": {"event_id": "a", "vars": {"x": 1}}}),
+            "`detail.vars.x` is not a variable",
+        ),
+        (
+            "follow-up with hostile run id",
+            json!({"event_id": "a", "follow": {"run_id": "../../x; reboot"}}),
+            "`follow.run_id` must be a run id",
+        ),
+        (
+            "follow-up without run id",
+            json!({"event_id": "a", "follow": {}}),
+            "`follow.run_id` is missing",
+        ),
+        (
+            "follow-up not an object",
+            json!({"event_id": "a", "follow": "apply-1"}),
+            "`follow` must be an object, got a string",
+        ),
     ]
 }
 
@@ -90,28 +263,59 @@ async fn bad_payloads_are_refused_before_any_call_with_an_error_naming_the_probl
     for (what, payload, want) in cases {
         for stop in [false, true] {
             let ev = LambdaEvent::new(payload.clone(), Context::default());
-            let res = if stop { event_stop::handle(ev, &deps).await } else { event_start::handle(ev, &deps).await };
+            let res = if stop {
+                event_stop::handle(ev, &deps).await
+            } else {
+                event_start::handle(ev, &deps).await
+            };
             let err = res.expect_err(what);
-            assert_eq!(err.error_type, "InvalidInput", "{what}: {}", err.error_message);
-            assert!(
-                err.error_message.starts_with("validate failed: invalid input: "),
+            assert_eq!(
+                err.error_type, "InvalidInput",
                 "{what}: {}",
                 err.error_message
             );
-            assert!(err.error_message.contains(want), "{what}: got {:?}, want {want:?}", err.error_message);
+            assert!(
+                err.error_message
+                    .starts_with("validate failed: invalid input: "),
+                "{what}: {}",
+                err.error_message
+            );
+            assert!(
+                err.error_message.contains(want),
+                "{what}: got {:?}, want {want:?}",
+                err.error_message
+            );
         }
     }
-    assert_eq!(recorder.calls(), Vec::<String>::new(), "no dependency was called");
+    assert_eq!(
+        recorder.calls(),
+        Vec::<String>::new(),
+        "no dependency was called"
+    );
 }
 
 #[tokio::test]
 async fn force_is_only_for_stop_and_must_be_a_boolean() {
     let (recorder, deps) = recording_deps();
     let ev = |p: Value| LambdaEvent::new(p, Context::default());
-    let err = event_start::handle(ev(json!({"event_id": "a", "force": true})), &deps).await.unwrap_err();
-    assert!(err.error_message.contains("`force` is not an accepted field"), "{}", err.error_message);
-    let err = event_stop::handle(ev(json!({"event_id": "a", "force": "yes"})), &deps).await.unwrap_err();
-    assert!(err.error_message.contains("`force` must be true or false, got a string"), "{}", err.error_message);
+    let err = event_start::handle(ev(json!({"event_id": "a", "force": true})), &deps)
+        .await
+        .unwrap_err();
+    assert!(
+        err.error_message
+            .contains("`force` is not an accepted field"),
+        "{}",
+        err.error_message
+    );
+    let err = event_stop::handle(ev(json!({"event_id": "a", "force": "yes"})), &deps)
+        .await
+        .unwrap_err();
+    assert!(
+        err.error_message
+            .contains("`force` must be true or false, got a string"),
+        "{}",
+        err.error_message
+    );
     assert!(recorder.calls().is_empty());
 }
 
@@ -120,16 +324,42 @@ fn raw_bodies_that_are_not_json_or_too_large_are_refused() {
     let declared = Module::embedded().unwrap().variables;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty body", b"".to_vec(), "payload is not valid JSON"),
-        ("unquoted keys", b"{event_id: winter}".to_vec(), "payload is not valid JSON"),
-        ("truncated", br#"{"event_id": "winter""#.to_vec(), "payload is not valid JSON"),
-        ("binary", vec![0xff, 0xfe, 0x00, 0x01], "payload is not valid JSON"),
-        ("yaml", b"event_id: winter-sale".to_vec(), "payload is not valid JSON"),
-        ("one megabyte", vec![b' '; 1 << 20], "payload is 1048576 bytes, more than the 65536 allowed"),
+        (
+            "unquoted keys",
+            b"{event_id: winter}".to_vec(),
+            "payload is not valid JSON",
+        ),
+        (
+            "truncated",
+            br#"{"event_id": "winter""#.to_vec(),
+            "payload is not valid JSON",
+        ),
+        (
+            "binary",
+            vec![0xff, 0xfe, 0x00, 0x01],
+            "payload is not valid JSON",
+        ),
+        (
+            "yaml",
+            b"event_id: winter-sale".to_vec(),
+            "payload is not valid JSON",
+        ),
+        (
+            "one megabyte",
+            vec![b' '; 1 << 20],
+            "payload is 1048576 bytes, more than the 65536 allowed",
+        ),
     ];
     for (what, body, want) in cases {
-        let err = payload::parse_bytes(&body, Purpose::Start, &declared).unwrap_err().to_string();
+        let err = payload::parse_bytes(&body, Purpose::Start, &declared)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with(want), "{what}: got {err:?}");
     }
-    let ok = payload::parse_bytes(&std::fs::read(event_tier_tests::root().join("events/start.json")).unwrap(), Purpose::Start, &declared);
+    let ok = payload::parse_bytes(
+        &std::fs::read(event_tier_tests::root().join("events/start.json")).unwrap(),
+        Purpose::Start,
+        &declared,
+    );
     assert_eq!(ok.unwrap().event_id.as_str(), "winter-sale-2026");
 }

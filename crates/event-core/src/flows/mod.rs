@@ -207,9 +207,17 @@ impl Deadline {
     }
 
     /// From the Lambda context's deadline (Unix milliseconds); 0 means none.
+    ///
+    /// A value before 2001 is no Unix time a real invocation can carry: `cargo lambda watch` sends a
+    /// duration there (600000), so such a value is read as milliseconds from now
+    /// (local/EMULATOR-GAPS.md).
     pub fn from_epoch_millis(ms: u64) -> Self {
+        const YEAR_2001_MS: u64 = 978_307_200_000;
         if ms == 0 {
             return Deadline(None);
+        }
+        if ms < YEAR_2001_MS {
+            return Deadline::after(Duration::from_millis(ms));
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -608,5 +616,41 @@ pub fn human(d: Duration) -> String {
         format!("{:.1}s", d.as_secs_f64())
     } else {
         format!("{}m {:02}s", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_from_the_lambda_context() {
+        assert!(Deadline::from_epoch_millis(0).remaining().is_none());
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let d = Deadline::from_epoch_millis(now_ms + 120_000)
+            .remaining()
+            .unwrap();
+        assert!(
+            d > Duration::from_secs(118) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        let past = Deadline::from_epoch_millis(now_ms - 1000);
+        assert!(!past.allows(Duration::from_millis(1)));
+        // cargo lambda watch's duration-as-deadline.
+        let d = Deadline::from_epoch_millis(600_000).remaining().unwrap();
+        assert!(d > Duration::from_secs(598), "{d:?}");
+    }
+
+    #[test]
+    fn summary_line_is_found() {
+        let tail = "aws_security_group.tier: Creation complete\n\nApply complete! Resources: 2 added, 0 changed, 0 destroyed.\n";
+        assert_eq!(
+            summary(tail).as_deref(),
+            Some("Apply complete! Resources: 2 added, 0 changed, 0 destroyed")
+        );
+        assert_eq!(summary("nothing"), None);
     }
 }
