@@ -35,6 +35,58 @@ async fn start_applies_with_one_tagged_runner_and_stop_destroys_and_terminates_i
     assert_eq!(r.subnet, stack.var("EVENT_TIER_RUNNER_SUBNET_ID"));
     assert!(r.profile.ends_with("/event-tier-runner"), "{}", r.profile);
     assert_eq!(out.instance_id.as_deref(), Some(r.id.as_str()));
+    let volumes = stack
+        .ec2()
+        .describe_volumes()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("attachment.instance-id")
+                .values(&r.id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !volumes.volumes().is_empty(),
+        "the runner has a root volume"
+    );
+    assert!(
+        volumes
+            .volumes()
+            .iter()
+            .all(|v| v.encrypted() == Some(true)),
+        "{volumes:?}"
+    );
+    let user_data = stack
+        .ec2()
+        .describe_instance_attribute()
+        .instance_id(&r.id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+        .send()
+        .await
+        .unwrap();
+    let user_data = {
+        use base64::Engine;
+        let b64 = user_data
+            .user_data()
+            .and_then(|u| u.value())
+            .expect("user data");
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(
+        user_data.contains("dnf install -y -q \"terraform-1.11.4*\""),
+        "{user_data}"
+    );
+    assert!(
+        user_data.contains(&format!("(event {event})")),
+        "{user_data}"
+    );
 
     // Terraform's resources exist in moto and in the state, with the payload's variables.
     let mut resources = stack.state_resources(&event).await;

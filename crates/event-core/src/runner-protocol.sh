@@ -1,13 +1,15 @@
 #!/bin/bash
 # The runner side of event-tier: starts a detached Terraform run and reports on it.
-# Uploaded by the functions next to the module; every argument is a validated id, never free text.
+# Uploaded by the functions for each run, as <workdir>/<event>/runs/<run-id>/runner.sh beside the
+# run's own copy of the module; every argument is a validated id, never free text.
 #
 #   runner.sh start <apply|destroy> <run-id>  prints "started <run-id>", or "busy <run-id>" when a run
 #                                             of this event holds the lock
 #   runner.sh poll <run-id> <offset>          prints one status line, then the run's log from <offset>
 #   runner.sh exec <apply|destroy> <run-id>   the detached run itself (internal)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
+run_dir=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$run_dir/../.." && pwd)   # the event's directory: its lock, and which run holds it
 [ -r /etc/profile.d/event-tier.sh ] && . /etc/profile.d/event-tier.sh
 
 case "${1:-}" in
@@ -23,13 +25,13 @@ start)
   echo "$action" > "$here/runs/$run/action"
   echo "queued" > "$here/runs/$run/stage"
   # The child inherits fd 9 and with it the lock, which it holds until it ends.
-  setsid nohup bash "$here/runner.sh" exec "$action" "$run" </dev/null >"$here/runs/$run/log" 2>&1 &
+  setsid nohup bash "$run_dir/runner.sh" exec "$action" "$run" </dev/null >"$here/runs/$run/log" 2>&1 &
   echo "started $run"
   ;;
 exec)
   action=$2 run=$3 dir="$here/runs/$3"
   export TF_IN_AUTOMATION=1 TF_INPUT=0
-  cd "$here/module" || exit 1
+  cd "$run_dir/module" || exit 1
   stage() { echo "$1" > "$dir/stage"; echo "== event-tier: $1"; }
   code=0
   stage init

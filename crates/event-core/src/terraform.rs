@@ -202,47 +202,48 @@ impl<'a> Workspace<'a> {
         Ok(out.status == 0)
     }
 
-    /// Uploads the module, the variables and the backend settings, replacing an earlier upload.
+    fn run_dir(&self, run_id: &str) -> String {
+        format!("{}/runs/{run_id}", self.dir)
+    }
+
+    /// Uploads the protocol script, the module, the variables and the backend settings into the run's
+    /// own directory: a run's inputs never change under it, whatever later requests upload.
     pub async fn prepare(
         &self,
+        run_id: &str,
         module: &Module,
         tfvars: Vec<u8>,
         backend_hcl: String,
     ) -> Result<()> {
-        let dir = shell_quote(&self.dir);
+        debug_assert!(crate::payload::is_run_id(run_id));
+        let run_dir = self.run_dir(run_id);
         self.run(
             "prepare",
-            &format!(
-                "mkdir -p {dir}/module {dir}/runs && find {dir}/module -maxdepth 1 -type f \\( -name '*.tf' -o -name '*.tfvars.json' -o -name '.terraform.lock.hcl' \\) -delete"
-            ),
+            &format!("mkdir -p {}/module", shell_quote(&run_dir)),
         )
         .await?;
         self.session
             .upload(
-                &format!("{}/runner.sh", self.dir),
+                &format!("{run_dir}/runner.sh"),
                 PROTOCOL.as_bytes().to_vec(),
                 0o755,
             )
             .await?;
         for (name, content) in &module.files {
             self.session
-                .upload(
-                    &format!("{}/module/{name}", self.dir),
-                    content.clone(),
-                    0o644,
-                )
+                .upload(&format!("{run_dir}/module/{name}"), content.clone(), 0o644)
                 .await?;
         }
         self.session
             .upload(
-                &format!("{}/module/zz-event.auto.tfvars.json", self.dir),
+                &format!("{run_dir}/module/zz-event.auto.tfvars.json"),
                 tfvars,
                 0o600,
             )
             .await?;
         self.session
             .upload(
-                &format!("{}/module/backend.hcl", self.dir),
+                &format!("{run_dir}/module/backend.hcl"),
                 backend_hcl.into_bytes(),
                 0o600,
             )
@@ -257,7 +258,7 @@ impl<'a> Workspace<'a> {
                 "start",
                 &format!(
                     "bash {} start {action} {run_id}",
-                    shell_quote(&format!("{}/runner.sh", self.dir))
+                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id)))
                 ),
             )
             .await?;
@@ -284,8 +285,8 @@ impl<'a> Workspace<'a> {
             .run(
                 "poll",
                 &format!(
-                    "bash {} poll {run_id} {offset}",
-                    shell_quote(&format!("{}/runner.sh", self.dir))
+                    "s={}; if [ -f \"$s\" ]; then bash \"$s\" poll {run_id} {offset}; else echo state=unknown; fi",
+                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id)))
                 ),
             )
             .await?;

@@ -453,6 +453,7 @@ impl<'a> Flow<'a> {
     pub async fn prepare(
         &self,
         ws: &Workspace<'_>,
+        run_id: &str,
         vars: &std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<(), FlowError> {
         let backend = self.deps.backend();
@@ -460,7 +461,7 @@ impl<'a> Flow<'a> {
             .render(&self.event)
             .map_err(|e| FlowError::new(Stage::Prepare, e))?;
         let tfvars = crate::terraform::tfvars(&self.event, vars, &self.deps.module, &backend);
-        ws.prepare(&self.deps.module, tfvars, hcl)
+        ws.prepare(run_id, &self.deps.module, tfvars, hcl)
             .await
             .map_err(|e| FlowError::new(Stage::Prepare, e))
     }

@@ -46,8 +46,10 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
     let run_id = match &req.follow {
         Some(f) => f.run_id.clone(),
         None => {
-            flow.prepare(&ws, &req.vars).await.map_err(no_run)?;
             let run_id = new_run_id(Action::Apply);
+            flow.prepare(&ws, &run_id, &req.vars)
+                .await
+                .map_err(no_run)?;
             match ws
                 .start(Action::Apply, &run_id)
                 .await

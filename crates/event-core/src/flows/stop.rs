@@ -78,8 +78,10 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
     };
     let session = flow.connect(&runner).await.map_err(no_run)?;
     let ws = Workspace::new(session.as_ref(), &deps.config.runner.workdir, &flow.event);
-    flow.prepare(&ws, &req.vars).await.map_err(no_run)?;
     let run_id = new_run_id(Action::Destroy);
+    flow.prepare(&ws, &run_id, &req.vars)
+        .await
+        .map_err(no_run)?;
     match ws
         .start(Action::Destroy, &run_id)
         .await
