@@ -61,7 +61,7 @@ fn invoke(port: u16, function: &str, data_file: &str) -> Value {
 }
 
 #[tokio::test]
-async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads() {
+async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_logs_no_secret() {
     let stack = Stack::get().await;
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -69,9 +69,8 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads() {
         .unwrap()
         .port();
     std::fs::create_dir_all(root().join(".local/logs")).unwrap();
-    let log =
-        std::fs::File::create(root().join(format!(".local/logs/cargo-lambda-watch-{port}.log")))
-            .unwrap();
+    let log_path = root().join(format!(".local/logs/cargo-lambda-watch-{port}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
     use std::os::unix::process::CommandExt;
     let child = Command::new(cargo_lambda())
         .args([
@@ -141,4 +140,42 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads() {
             .iter()
             .any(|p| p.text.contains("stop succeeded"))
     );
+
+    // No secret in the functions' logs or in what Slack received.
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("terraform: Apply complete!"),
+        "the log holds the functions' output"
+    );
+    let slack: Vec<String> = stack.slack(event).into_iter().map(|p| p.text).collect();
+    let pem = std::fs::read_to_string(format!(
+        "{}/ssh/runner_key",
+        stack.var("EVENT_TIER_LOCAL_STACK")
+    ))
+    .unwrap();
+    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk);
+    let webhook = sm
+        .get_secret_value()
+        .secret_id(stack.var("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN"))
+        .send()
+        .await
+        .unwrap()
+        .secret_string()
+        .unwrap()
+        .to_owned();
+    let token = webhook.rsplit('/').next().unwrap().to_owned();
+    let mut secrets: Vec<&str> = pem.lines().filter(|l| l.len() > 20).collect();
+    secrets.push(&webhook);
+    secrets.push(&token);
+    secrets.push("PRIVATE KEY");
+    for secret in secrets {
+        assert!(
+            !logs.contains(secret),
+            "a secret is in the function's log: {secret:.12}..."
+        );
+        assert!(
+            !slack.iter().any(|t| t.contains(secret)),
+            "a secret reached Slack"
+        );
+    }
 }
