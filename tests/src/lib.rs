@@ -68,11 +68,13 @@ impl Stack {
             .unwrap_or_else(|| panic!("{name} is not set"))
     }
 
-    /// The functions' configuration on this stack, with the fixture module.
+    /// The functions' configuration on this stack, with the fixture module (which has no DMS task,
+    /// so no final migration).
     pub fn config(&self) -> Config {
         let mut c =
             Config::from_vars(self.env.clone()).expect("the local stack's settings are complete");
         c.module_dir = Some(fixture_module());
+        c.final_migration = false;
         c
     }
 

@@ -151,7 +151,10 @@ async fn two_events_at_once_get_their_own_runner_state_and_messages() {
 #[tokio::test]
 async fn run_longer_than_the_deadline_is_reported_once_by_a_follow_up() {
     let stack = Stack::get().await;
-    let deps = stack.deps().await;
+    let role = "arn:aws:iam::123456789012:role/event-tier-follow-up";
+    let deps = stack
+        .deps_with(|c| c.follow_up_role_arn = Some(role.into()))
+        .await;
     let event = unique_event("long-run");
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -160,6 +163,8 @@ async fn run_longer_than_the_deadline_is_reported_once_by_a_follow_up() {
     // The settings keep 5 s before the deadline; the apply sleeps 25 s: the invocation must hand over.
     let mut ctx = Context::default();
     ctx.deadline = now_ms + 15_000;
+    let function_arn = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
+    ctx.invoked_function_arn = function_arn.into();
     let ev = LambdaEvent::new(
         json!({ "event_id": event, "vars": { "apply_sleep": 25 } }),
         ctx,
@@ -176,6 +181,27 @@ async fn run_longer_than_the_deadline_is_reported_once_by_a_follow_up() {
     assert_eq!(out.status, Status::InProgress, "{out:?}");
     let run_id = out.run_id.clone().expect("the run's identity");
     assert!(stack.slack(&event).is_empty(), "nothing reported yet");
+
+    // The follow-up is scheduled: one-off, a minute later, at this function, carrying the run id.
+    let name = out.follow_up.clone().expect("a follow-up schedule");
+    let schedule = aws_sdk_scheduler::Client::new(&stack.sdk)
+        .get_schedule()
+        .name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        schedule.schedule_expression().unwrap().starts_with("at(20"),
+        "{schedule:?}"
+    );
+    let target = schedule.target().unwrap();
+    assert_eq!(target.arn(), function_arn);
+    assert_eq!(target.role_arn(), role);
+    let input: serde_json::Value = serde_json::from_str(target.input().unwrap()).unwrap();
+    assert_eq!(
+        input,
+        json!({ "event_id": event, "follow": { "run_id": run_id } })
+    );
 
     // The follow-up (what the scheduler would fire), with a full deadline.
     let follow = json!({ "event_id": event, "follow": { "run_id": run_id } });

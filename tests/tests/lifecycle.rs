@@ -169,6 +169,14 @@ async fn start_applies_with_one_tagged_runner_and_stop_destroys_and_terminates_i
         posts[1].text
     );
     assert!(posts[1].text.contains("terminated"));
+    assert!(
+        posts[1]
+            .text
+            .contains("nothing tagged with the event remains"),
+        "{}",
+        posts[1].text
+    );
+    assert!(out.leftovers.is_empty(), "{:?}", out.leftovers);
 
     // A second stop: already down, succeeds, launches nothing.
     let out = event_stop::handle(invoke(json!({ "event_id": event })), &deps)

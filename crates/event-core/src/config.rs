@@ -30,6 +30,13 @@ pub struct Config {
     /// Time kept free before the Lambda deadline: the flow hands over to a follow-up before it.
     pub deadline_margin: Duration,
     pub slack_timeout: Duration,
+    /// Whether a stop must see the event's DMS replication task reload the operations database before
+    /// it destroys anything (`EVENT_TIER_FINAL_MIGRATION=required`, the default, or `off` for tiers
+    /// without DMS).
+    pub final_migration: bool,
+    /// Role EventBridge Scheduler assumes to invoke a follow-up; unset: no follow-up is scheduled.
+    pub follow_up_role_arn: Option<String>,
+    pub follow_up_group: String,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +115,19 @@ impl Config {
             poll_interval: env.secs("EVENT_TIER_POLL_INTERVAL_SECS", 10)?,
             deadline_margin: env.secs("EVENT_TIER_DEADLINE_MARGIN_SECS", 60)?,
             slack_timeout: Duration::from_millis(env.parse("EVENT_TIER_SLACK_TIMEOUT_MS", 5000)?),
+            final_migration: match env.optional("EVENT_TIER_FINAL_MIGRATION").as_deref() {
+                None | Some("required") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(Error::Config(format!(
+                        "EVENT_TIER_FINAL_MIGRATION must be `required` or `off`, got {other:?}"
+                    )));
+                }
+            },
+            follow_up_role_arn: env.optional("EVENT_TIER_FOLLOW_UP_ROLE_ARN"),
+            follow_up_group: env
+                .optional("EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP")
+                .unwrap_or_else(|| "default".to_owned()),
         })
     }
 }
@@ -190,6 +210,11 @@ mod tests {
         assert_eq!(c.ssh.port, 22);
         assert_eq!(c.poll_interval, Duration::from_secs(10));
         assert!(c.tf_endpoint_url.is_none());
+        assert!(
+            c.final_migration,
+            "the final migration is required unless turned off"
+        );
+        assert!(c.follow_up_role_arn.is_none());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 pub mod config;
 pub mod error;
 pub mod flows;
+pub mod followup;
+pub mod inventory;
+pub mod migration;
 pub mod module;
 pub mod payload;
 pub mod records;
@@ -15,7 +18,7 @@ pub mod terraform;
 
 pub use config::Config;
 pub use error::{Error, InputError};
-pub use flows::{Deadline, Deps, FlowError, Outcome, Stage, Status};
+pub use flows::{Deadline, Deps, FlowError, Invocation, Outcome, Stage, Status};
 
 impl FlowError {
     /// The Lambda error type: the error's kind, marked when a retry may succeed as is.

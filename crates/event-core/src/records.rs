@@ -18,6 +18,10 @@ fn claim_key(event: &EventId) -> String {
     format!("events/{event}/runner-claim")
 }
 
+fn migration_key(event: &EventId) -> String {
+    format!("events/{event}/final-migration")
+}
+
 fn reported_key(event: &EventId, run_id: &str) -> String {
     format!("events/{event}/runs/{run_id}/reported")
 }
@@ -32,6 +36,9 @@ pub trait Records: Send + Sync {
     async fn mark_reported(&self, event: &EventId, run_id: &str) -> Result<bool>;
     /// The number of resources in the event's Terraform state; None when there is no state.
     async fn state_resources(&self, event: &EventId) -> Result<Option<usize>>;
+    /// The final migration this event's stop started (the task's ARN), if any.
+    async fn final_migration(&self, event: &EventId) -> Result<Option<String>>;
+    async fn set_final_migration(&self, event: &EventId, task_arn: Option<&str>) -> Result<()>;
 }
 
 pub struct S3Records {
@@ -136,22 +143,79 @@ impl Records for S3Records {
         let Some(bytes) = self.read(&state_key(event)).await? else {
             return Ok(None);
         };
-        Ok(Some(count_state_resources(&bytes)))
+        count_state_resources(&bytes)
+            .map(Some)
+            .ok_or_else(|| crate::error::Error::Aws {
+                service: "s3",
+                operation: "GetObject",
+                code: None,
+                message: format!("the state at {} is not a Terraform state", state_key(event)),
+                transient: false,
+            })
+    }
+
+    async fn final_migration(&self, event: &EventId) -> Result<Option<String>> {
+        Ok(self
+            .read(&migration_key(event))
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned()))
+    }
+
+    async fn set_final_migration(&self, event: &EventId, task_arn: Option<&str>) -> Result<()> {
+        let key = migration_key(event);
+        match task_arn {
+            Some(arn) => {
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .body(ByteStream::from(arn.as_bytes().to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| aws("s3", "PutObject", e))?;
+            }
+            None => {
+                self.client
+                    .delete_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| aws("s3", "DeleteObject", e))?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// Counts managed resource instances in a Terraform state file (data sources don't count).
-pub fn count_state_resources(state: &[u8]) -> usize {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(state) else {
-        return 0;
-    };
-    v["resources"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .filter(|r| r["mode"] == "managed")
-                .map(|r| r["instances"].as_array().map_or(0, Vec::len))
-                .sum()
-        })
-        .unwrap_or(0)
+/// Counts managed resource instances in a Terraform state file (data sources don't count); None if
+/// the bytes are not a Terraform state.
+pub fn count_state_resources(state: &[u8]) -> Option<usize> {
+    let v = serde_json::from_slice::<serde_json::Value>(state).ok()?;
+    let resources = v.get("resources")?.as_array()?;
+    Some(
+        resources
+            .iter()
+            .filter(|r| r["mode"] == "managed")
+            .map(|r| r["instances"].as_array().map_or(0, Vec::len))
+            .sum(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_resources_are_counted_and_garbage_is_refused() {
+        let state = br#"{"version":4,"resources":[
+            {"mode":"managed","type":"aws_security_group","name":"a","instances":[{},{}]},
+            {"mode":"data","type":"aws_ssm_parameter","name":"p","instances":[{}]}]}"#;
+        assert_eq!(count_state_resources(state), Some(2));
+        assert_eq!(
+            count_state_resources(br#"{"version":4,"resources":[]}"#),
+            Some(0)
+        );
+        assert_eq!(count_state_resources(b"<html>"), None);
+    }
 }

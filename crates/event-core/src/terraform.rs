@@ -112,7 +112,7 @@ pub fn new_run_id(action: Action) -> String {
 }
 
 /// `20261124t211800` for a Unix time (civil-from-days, proleptic Gregorian).
-fn compact_utc(secs: u64) -> String {
+pub(crate) fn compact_utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;

@@ -10,6 +10,9 @@ use secrecy::SecretString;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flows::Deps;
+use crate::followup::FollowUps;
+use crate::inventory::Inventory;
+use crate::migration::{Migrations, Task};
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::Records;
@@ -45,6 +48,9 @@ impl Recorder {
             remote: Arc::new(self.clone()),
             records: Arc::new(self.clone()),
             notifier: Arc::new(self.clone()),
+            migrations: Arc::new(self.clone()),
+            inventory: Arc::new(self.clone()),
+            follow_ups: Some(Arc::new(self.clone())),
         }
     }
 }
@@ -95,6 +101,42 @@ impl Records for Recorder {
     }
     async fn state_resources(&self, _: &EventId) -> Result<Option<usize>> {
         Err(self.record("records.state_resources"))
+    }
+    async fn final_migration(&self, _: &EventId) -> Result<Option<String>> {
+        Err(self.record("records.final_migration"))
+    }
+    async fn set_final_migration(&self, _: &EventId, _: Option<&str>) -> Result<()> {
+        Err(self.record("records.set_final_migration"))
+    }
+}
+
+#[async_trait]
+impl Migrations for Recorder {
+    async fn find(&self, _: &EventId) -> Result<Option<Task>> {
+        Err(self.record("migrations.find"))
+    }
+    async fn start_reload(&self, _: &str) -> Result<()> {
+        Err(self.record("migrations.start_reload"))
+    }
+}
+
+#[async_trait]
+impl Inventory for Recorder {
+    async fn leftovers(&self, _: &EventId) -> Result<Vec<String>> {
+        Err(self.record("inventory.leftovers"))
+    }
+}
+
+#[async_trait]
+impl FollowUps for Recorder {
+    async fn schedule(
+        &self,
+        _: &EventId,
+        _: &str,
+        _: &serde_json::Value,
+        _: Duration,
+    ) -> Result<String> {
+        Err(self.record("follow_ups.schedule"))
     }
 }
 

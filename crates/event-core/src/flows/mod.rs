@@ -14,6 +14,9 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::followup::FollowUps;
+use crate::inventory::Inventory;
+use crate::migration::Migrations;
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::Records;
@@ -33,6 +36,11 @@ pub struct Deps {
     pub remote: Arc<dyn Remote>,
     pub records: Arc<dyn Records>,
     pub notifier: Arc<dyn Notifier>,
+    pub migrations: Arc<dyn Migrations>,
+    pub inventory: Arc<dyn Inventory>,
+    /// None when `EVENT_TIER_FOLLOW_UP_ROLE_ARN` is unset: a run that outlives the function is then
+    /// picked up by invoking again with its run id.
+    pub follow_ups: Option<Arc<dyn FollowUps>>,
 }
 
 impl Deps {
@@ -69,6 +77,19 @@ impl Deps {
                 config.slack_webhook_secret.clone(),
                 config.slack_timeout,
             )?),
+            migrations: Arc::new(crate::migration::Dms::new(
+                aws_sdk_databasemigration::Client::new(&sdk),
+            )),
+            inventory: Arc::new(crate::inventory::TaggingInventory::new(
+                aws_sdk_resourcegroupstagging::Client::new(&sdk),
+            )),
+            follow_ups: config.follow_up_role_arn.clone().map(|role| {
+                Arc::new(crate::followup::SchedulerFollowUps::new(
+                    aws_sdk_scheduler::Client::new(&sdk),
+                    role,
+                    config.follow_up_group.clone(),
+                )) as Arc<dyn FollowUps>
+            }),
             secrets,
             config,
         })
@@ -92,6 +113,7 @@ pub enum Stage {
     Key,
     Ssh,
     Ready,
+    Migrate,
     Prepare,
     Init,
     Plan,
@@ -109,6 +131,7 @@ impl Stage {
             Stage::Key => "key",
             Stage::Ssh => "ssh",
             Stage::Ready => "ready",
+            Stage::Migrate => "migrate",
             Stage::Prepare => "prepare",
             Stage::Init => "init",
             Stage::Plan => "plan",
@@ -177,6 +200,8 @@ pub enum Status {
     /// Another run of this event is in progress; this request did nothing.
     Busy,
     Destroyed,
+    /// Destroyed, but resources tagged with the event remain (named in `leftovers`).
+    DestroyedWithLeftovers,
     AlreadyDown,
 }
 
@@ -191,6 +216,12 @@ pub struct Outcome {
     pub instance_id: Option<String>,
     pub duration_ms: u64,
     pub message: String,
+    /// ARNs of resources still tagged with the event after a stop.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leftovers: Vec<String>,
+    /// The schedule that will invoke the function again for an `in_progress` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<String>,
 }
 
 /// When the function must have returned, read from the Lambda context.
@@ -250,22 +281,44 @@ pub(crate) enum Followed {
     Pending,
 }
 
+/// What a flow knows of its invocation: when it must return, and which function it is (the target
+/// of a follow-up).
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub deadline: Deadline,
+    pub function_arn: Option<String>,
+}
+
+impl From<Deadline> for Invocation {
+    fn from(deadline: Deadline) -> Self {
+        Invocation {
+            deadline,
+            function_arn: None,
+        }
+    }
+}
+
+/// How long after an invocation hands over its follow-up comes.
+pub const FOLLOW_UP_DELAY: Duration = Duration::from_secs(60);
+
 /// One flow's run: the event, the deadline and the shared steps.
 pub(crate) struct Flow<'a> {
     pub deps: &'a Deps,
     pub event: EventId,
     pub deadline: Deadline,
+    pub function_arn: Option<String>,
     pub started: Instant,
     /// "start" or "stop", for messages.
     pub name: &'static str,
 }
 
 impl<'a> Flow<'a> {
-    pub fn new(deps: &'a Deps, event: EventId, deadline: Deadline, name: &'static str) -> Self {
+    pub fn new(deps: &'a Deps, event: EventId, invocation: Invocation, name: &'static str) -> Self {
         Self {
             deps,
             event,
-            deadline,
+            deadline: invocation.deadline,
+            function_arn: invocation.function_arn.filter(|a| !a.is_empty()),
             started: Instant::now(),
             name,
         }
@@ -289,7 +342,57 @@ impl<'a> Flow<'a> {
             instance_id,
             duration_ms: self.elapsed_ms(),
             message,
+            leftovers: Vec::new(),
+            follow_up: None,
         }
+    }
+
+    /// The outcome of work still going when this invocation must return: schedules the follow-up
+    /// (or says how to follow up by hand). `follow` is the payload's `follow` object.
+    pub async fn pending(
+        &self,
+        what: &str,
+        follow: serde_json::Value,
+        run_id: Option<String>,
+        instance_id: Option<String>,
+        force: bool,
+    ) -> Outcome {
+        let mut payload = serde_json::json!({ "event_id": self.event.as_str() });
+        if !follow.is_null() {
+            payload["follow"] = follow;
+        }
+        if force {
+            payload["force"] = serde_json::Value::Bool(true);
+        }
+        let scheduled = match (&self.deps.follow_ups, &self.function_arn) {
+            (Some(f), Some(arn)) => match f
+                .schedule(&self.event, arn, &payload, FOLLOW_UP_DELAY)
+                .await
+            {
+                Ok(name) => Some(name),
+                Err(e) => {
+                    warn!(event_id = %self.event, error = %e, "could not schedule the follow-up");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let how = match &scheduled {
+            Some(name) => format!(
+                "schedule {name} invokes the function again in {}s",
+                FOLLOW_UP_DELAY.as_secs()
+            ),
+            None => format!("invoke the function again with {payload} to follow it"),
+        };
+        info!(event_id = %self.event, "{what} outlives this invocation: {how}");
+        let mut o = self.outcome(
+            Status::InProgress,
+            run_id,
+            instance_id,
+            format!("{what} still runs; {how}"),
+        );
+        o.follow_up = scheduled;
+        o
     }
 
     /// This event's live runner; launches one (exactly one, across concurrent invocations) if none.

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use tracing::info;
 
-use super::{Deadline, Deps, Flow, FlowError, Followed, Outcome, Stage, Status, human, summary};
+use super::{Deps, Flow, FlowError, Followed, Invocation, Outcome, Stage, Status, human, summary};
 use crate::error::Error;
 use crate::payload::{self, Purpose};
 use crate::runner::Runner;
@@ -11,9 +11,13 @@ use crate::terraform::{Action, Started, Workspace, new_run_id};
 
 /// Runs event-start for one payload. Invalid input is refused before any AWS call (and so without
 /// Slack, whose webhook is a secret: the function's error and its alarm carry it).
-pub async fn run(deps: &Deps, payload: Value, deadline: Deadline) -> Result<Outcome, FlowError> {
+pub async fn run(
+    deps: &Deps,
+    payload: Value,
+    invocation: impl Into<Invocation>,
+) -> Result<Outcome, FlowError> {
     let req = payload::parse(payload, Purpose::Start, &deps.module.variables)?;
-    let flow = Flow::new(deps, req.event_id.clone(), deadline, "start");
+    let flow = Flow::new(deps, req.event_id.clone(), invocation.into(), "start");
     info!(event_id = %flow.event, follow = req.follow.is_some(), "start requested");
     match steps(&flow, &req).await {
         Ok(o) => Ok(o),
@@ -84,14 +88,15 @@ async fn complete(
         .map_err(|e| (e, Some(run_id.clone())))?;
     let iid = Some(runner.instance_id.clone());
     match followed {
-        Followed::Pending => Ok(flow.outcome(
-            Status::InProgress,
-            Some(run_id.clone()),
-            iid,
-            format!(
-                "terraform apply still runs on the runner; a follow-up with run {run_id} reports it"
-            ),
-        )),
+        Followed::Pending => Ok(flow
+            .pending(
+                "terraform apply",
+                serde_json::json!({ "run_id": run_id }),
+                Some(run_id.clone()),
+                iid,
+                false,
+            )
+            .await),
         Followed::Finished {
             exit: 0,
             changes: false,

@@ -1,0 +1,169 @@
+//! The final DMS migration: before an event tier is destroyed, its replication task reloads the event
+//! database into the operations database once more, and must be seen to succeed.
+
+use async_trait::async_trait;
+use aws_sdk_databasemigration::error::ProvideErrorMetadata;
+use aws_sdk_databasemigration::types::{Filter, StartReplicationTaskTypeValue};
+
+use crate::error::{Result, aws};
+use crate::payload::EventId;
+
+/// The replication task's identifier for an event (what `infra/event-tier` names it).
+pub fn task_id(event: &EventId) -> String {
+    format!("event-tier-{event}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub arn: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub last_failure_message: Option<String>,
+    pub full_load_percent: Option<i32>,
+    pub tables_errored: Option<i32>,
+}
+
+/// What a task's state says about the last load it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Loading, or moving between states.
+    Running,
+    Succeeded,
+    Failed(String),
+    /// A state that says nothing about a load (ready, creating, modifying, ...).
+    Idle(String),
+}
+
+impl Task {
+    pub fn progress(&self) -> Progress {
+        let reason = || {
+            self.last_failure_message
+                .clone()
+                .or_else(|| self.stop_reason.clone())
+                .unwrap_or_else(|| format!("task is {}", self.status))
+        };
+        match self.status.as_str() {
+            "running" | "starting" | "stopping" => Progress::Running,
+            "failed" => Progress::Failed(reason()),
+            "stopped" => {
+                let finished = self
+                    .stop_reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("FULL_LOAD_ONLY_FINISHED"));
+                if finished
+                    && self.tables_errored.unwrap_or(0) == 0
+                    && self.last_failure_message.is_none()
+                {
+                    Progress::Succeeded
+                } else {
+                    Progress::Failed(format!("stopped without finishing the load: {}", reason()))
+                }
+            }
+            other => Progress::Idle(other.to_owned()),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Migrations: Send + Sync {
+    /// The event's replication task, if it exists.
+    async fn find(&self, event: &EventId) -> Result<Option<Task>>;
+    /// Starts a `reload-target` run of the task.
+    async fn start_reload(&self, arn: &str) -> Result<()>;
+}
+
+pub struct Dms {
+    client: aws_sdk_databasemigration::Client,
+}
+
+impl Dms {
+    pub fn new(client: aws_sdk_databasemigration::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Migrations for Dms {
+    async fn find(&self, event: &EventId) -> Result<Option<Task>> {
+        let res = self
+            .client
+            .describe_replication_tasks()
+            .filters(
+                Filter::builder()
+                    .name("replication-task-id")
+                    .values(task_id(event))
+                    .build()
+                    .expect("name and values are set"),
+            )
+            .send()
+            .await;
+        let out = match res {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("ResourceNotFoundFault") => return Ok(None),
+            Err(e) => return Err(aws("dms", "DescribeReplicationTasks", e)),
+        };
+        Ok(out.replication_tasks().first().map(|t| Task {
+            arn: t.replication_task_arn().unwrap_or_default().to_owned(),
+            status: t.status().unwrap_or_default().to_owned(),
+            stop_reason: t.stop_reason().map(str::to_owned),
+            last_failure_message: t
+                .last_failure_message()
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned),
+            full_load_percent: t
+                .replication_task_stats()
+                .map(|s| s.full_load_progress_percent()),
+            tables_errored: t.replication_task_stats().map(|s| s.tables_errored()),
+        }))
+    }
+
+    async fn start_reload(&self, arn: &str) -> Result<()> {
+        self.client
+            .start_replication_task()
+            .replication_task_arn(arn)
+            .start_replication_task_type(StartReplicationTaskTypeValue::ReloadTarget)
+            .send()
+            .await
+            .map_err(|e| aws("dms", "StartReplicationTask", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(status: &str, reason: Option<&str>, failure: Option<&str>) -> Task {
+        Task {
+            arn: "arn".into(),
+            status: status.into(),
+            stop_reason: reason.map(Into::into),
+            last_failure_message: failure.map(Into::into),
+            full_load_percent: Some(100),
+            tables_errored: Some(0),
+        }
+    }
+
+    #[test]
+    fn a_finished_full_load_is_a_success_and_anything_else_is_not() {
+        assert_eq!(
+            task("stopped", Some("Stop Reason FULL_LOAD_ONLY_FINISHED"), None).progress(),
+            Progress::Succeeded
+        );
+        assert_eq!(task("running", None, None).progress(), Progress::Running);
+        assert!(
+            matches!(task("failed", None, Some("connection refused")).progress(), Progress::Failed(m) if m == "connection refused")
+        );
+        assert!(matches!(
+            task("stopped", Some("Stop Reason STOPPED_BY_USER"), None).progress(),
+            Progress::Failed(_)
+        ));
+        let mut errored = task("stopped", Some("Stop Reason FULL_LOAD_ONLY_FINISHED"), None);
+        errored.tables_errored = Some(2);
+        assert!(matches!(errored.progress(), Progress::Failed(_)));
+        assert_eq!(
+            task("ready", None, None).progress(),
+            Progress::Idle("ready".into())
+        );
+    }
+}
