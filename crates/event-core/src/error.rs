@@ -1,8 +1,6 @@
 //! The one error type of the library. Messages are lower-case without trailing punctuation and never
 //! carry a secret value: secrets are named by their ARN or role, never by their content.
 
-use std::fmt;
-
 /// What went wrong with the payload. Always names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -89,14 +87,13 @@ impl Error {
 }
 
 /// Turns an SDK error into [`Error::Aws`], keeping the service's error code and message.
-pub(crate) fn aws<E, R>(
+pub(crate) fn aws<E>(
     service: &'static str,
     operation: &'static str,
-    err: aws_sdk_ec2::error::SdkError<E, R>,
+    err: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
 ) -> Error
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
     let transient = match &err {
@@ -105,7 +102,11 @@ where
         }
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or_default();
-            code.contains("Throttl")
+            let server_side = err
+                .raw_response()
+                .is_some_and(|r| r.status().is_server_error());
+            server_side
+                || code.contains("Throttl")
                 || code == "RequestLimitExceeded"
                 || code == "ServiceUnavailable"
                 || code == "InternalError"
