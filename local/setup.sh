@@ -12,11 +12,16 @@ if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null; then
   apt-get install -y -qq openssh-server openssh-client util-linux >/dev/null
 fi
 
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum "$root/local/requirements.txt" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing $root/local/requirements.txt into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/local/requirements.txt"
-  echo "$want" > "$stamp"
-fi
+install_venv() { # venv requirements-file
+  local venv=$1 req=$2 stamp="$1/.requirements.sha256" want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing $req into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_venv "$venv" "$root/local/requirements.txt"
+install_venv "$root/.local/checkov-venv" "$root/local/requirements-checkov.txt"

@@ -1,0 +1,141 @@
+# event-stop: fired by EventBridge Scheduler at an event's end (schedules.tf). Runs the final DMS
+# migration, finds or launches the runner, runs `terraform destroy`, terminates the runner; tells Slack.
+
+resource "aws_cloudwatch_log_group" "stop" {
+  name              = "/aws/lambda/${var.name}-stop"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.control.arn
+}
+
+resource "aws_iam_role" "stop" {
+  name               = "${var.name}-stop"
+  description        = "event-stop (${var.name}-stop): run the final migration, destroy event tiers, terminate their runners"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+resource "aws_iam_role_policy" "stop" {
+  name   = "event-stop"
+  role   = aws_iam_role.stop.id
+  policy = data.aws_iam_policy_document.stop.json
+}
+
+data "aws_iam_policy_document" "stop" {
+  source_policy_documents = [data.aws_iam_policy_document.functions_common.json]
+
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.stop.arn}:*"]
+  }
+
+  statement {
+    sid       = "TerminateRunnersOnly"
+    actions   = ["ec2:TerminateInstances"]
+    resources = ["${local.ec2_arn_prefix}:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/event-tier:role"
+      values   = ["runner"]
+    }
+  }
+
+  statement {
+    sid = "FindTheReplicationTask"
+    # DMS Describe* calls accept no resource but "*".
+    actions   = ["dms:DescribeReplicationTasks"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "FinalMigrationOfEventTasks"
+    actions   = ["dms:StartReplicationTask"]
+    resources = ["arn:${local.partition}:dms:${local.region}:${local.account_id}:task:*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/event-tier:event"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid = "FindLeftovers"
+    # The Resource Groups Tagging API accepts no resource but "*" (the function filters on the event tag).
+    actions   = ["tag:GetResources"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_lambda_function" "stop" {
+  #checkov:skip=CKV_AWS_272:No AWS Signer profile in this project; the zip is built by the project's packaging and pinned by source_code_hash.
+  #checkov:skip=CKV_AWS_173:The environment holds ARNs, ids and a public host-key fingerprint, never a secret; the AWS-managed key encrypts it at rest.
+  function_name = "${var.name}-stop"
+  description   = "event-tier: take an event tier down after its sales event"
+  role          = aws_iam_role.stop.arn
+
+  runtime          = "provided.al2023"
+  architectures    = ["x86_64"]
+  handler          = "bootstrap"
+  filename         = var.stop_zip_path
+  source_code_hash = filebase64sha256(var.stop_zip_path)
+
+  timeout                        = 900
+  memory_size                    = var.function_memory_mb
+  reserved_concurrent_executions = var.function_reserved_concurrency
+
+  environment {
+    variables = local.function_environment
+  }
+
+  # Sets AWS_LAMBDA_LOG_FORMAT=JSON (and AWS_LAMBDA_LOG_LEVEL) for the function.
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.stop.name
+    application_log_level = var.function_log_level
+    system_log_level      = "INFO"
+  }
+
+  vpc_config {
+    subnet_ids         = var.private_subnet_ids
+    security_group_ids = [aws_security_group.functions.id]
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dead_letters.arn
+  }
+
+  depends_on = [aws_iam_role_policy.stop, aws_cloudwatch_log_group.stop]
+}
+
+# EventBridge Scheduler invokes asynchronously: Lambda retries a failed run this often, then puts
+# the invocation in the dead-letter queue. (No aws_lambda_permission: Scheduler calls the function
+# with its own role, schedules.tf; a resource policy would be a second, unused door.)
+resource "aws_lambda_function_event_invoke_config" "stop" {
+  function_name          = aws_lambda_function.stop.function_name
+  maximum_retry_attempts = var.function_retry_attempts
+}
+
+resource "aws_cloudwatch_metric_alarm" "stop_errors" {
+  alarm_name        = "${var.name}-stop-errors"
+  alarm_description = "event-stop failed: an event tier may still be up (and billing), or its last orders not migrated. Slack and the log group ${aws_cloudwatch_log_group.stop.name} name the failing stage."
+
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+  dimensions = {
+    FunctionName = aws_lambda_function.stop.function_name
+  }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [local.alarm_topic_arn]
+  ok_actions    = [local.alarm_topic_arn]
+}

@@ -1,0 +1,210 @@
+# The events map becomes one start and one stop schedule per event: when they fire, in which time
+# zone, with which payload, and what happens when an invocation cannot be delivered.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  aws_region             = "ap-northeast-2"
+  vpc_id                 = "vpc-0a1b2c3d4e5f60718"
+  public_subnet_ids      = ["subnet-0a000000000000001", "subnet-0a000000000000002"]
+  private_subnet_ids     = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
+  start_zip_path         = "tests/fixtures/placeholder.zip"
+  stop_zip_path          = "tests/fixtures/placeholder.zip"
+  runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
+  runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+  container_image        = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop:1.2.3"
+  ops_db_secret_arn      = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:shop/ops-db-AbCdEf"
+  ops_db_server_name     = "ops-db.shop.internal"
+  ops_db_name            = "shop"
+
+  events = {
+    winter-sale-2026 = {
+      start             = "2026-12-19T09:00:00"
+      end               = "2026-12-21T23:00:00"
+      timezone          = "Asia/Seoul"
+      lead_time_minutes = 45
+      vars              = { desired_count = 4, max_count = 20 }
+    }
+    new-year-flash = {
+      start = "2027-01-01T00:10:00"
+      end   = "2027-01-01T02:00:00"
+      vars  = { container_tag = "2027.1", scale_in = false }
+    }
+    saturday-deals = {
+      start     = "cron(0 8 ? * SAT *)"
+      end       = "cron(0 22 ? * SAT *)"
+      timezone  = "Asia/Seoul"
+      recurring = true
+    }
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.start
+  values = {
+    arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:event-start"
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.stop
+  values = {
+    arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:event-stop"
+  }
+}
+
+override_resource {
+  target = aws_sqs_queue.dead_letters
+  values = {
+    arn = "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"
+  }
+}
+
+run "dated_event_starts_its_lead_time_early_in_its_own_timezone" {
+  assert {
+    condition     = aws_scheduler_schedule.start["winter-sale-2026"].schedule_expression == "at(2026-12-19T08:15:00)"
+    error_message = "the start must fire 45 minutes before 09:00: ${aws_scheduler_schedule.start["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.start["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the start must be evaluated in the event's timezone"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.stop["winter-sale-2026"].schedule_expression == "at(2026-12-21T23:00:00)"
+    error_message = "the stop must fire at the event's end, without lead time: ${aws_scheduler_schedule.stop["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.stop["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the stop must be evaluated in the event's timezone"
+  }
+}
+
+run "lead_time_crosses_midnight_and_the_year_with_defaults_utc_and_30_minutes" {
+  assert {
+    condition     = aws_scheduler_schedule.start["new-year-flash"].schedule_expression == "at(2026-12-31T23:40:00)"
+    error_message = "30 minutes before 2027-01-01T00:10 is 2026-12-31T23:40: ${aws_scheduler_schedule.start["new-year-flash"].schedule_expression}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.start["new-year-flash"].schedule_expression_timezone == "UTC"
+    error_message = "the default timezone is UTC"
+  }
+}
+
+run "recurring_event_uses_its_cron_expressions_as_given" {
+  assert {
+    condition     = aws_scheduler_schedule.start["saturday-deals"].schedule_expression == "cron(0 8 ? * SAT *)"
+    error_message = "a recurring start is the cron expression given, no lead time applied"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.stop["saturday-deals"].schedule_expression == "cron(0 22 ? * SAT *)"
+    error_message = "a recurring stop is the cron expression given"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.start["saturday-deals"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "a recurring schedule is evaluated in its timezone"
+  }
+}
+
+run "payload_carries_the_event_id_and_vars_with_their_json_types" {
+  assert {
+    condition = jsondecode(aws_scheduler_schedule.start["winter-sale-2026"].target[0].input) == {
+      event_id = "winter-sale-2026"
+      vars     = { desired_count = 4, max_count = 20 }
+    }
+    error_message = "start payload: ${aws_scheduler_schedule.start["winter-sale-2026"].target[0].input}"
+  }
+  assert {
+    # Numbers stay numbers although another event sets strings and bools.
+    condition     = strcontains(aws_scheduler_schedule.start["winter-sale-2026"].target[0].input, "\"desired_count\":4")
+    error_message = "desired_count must reach the function as a JSON number: ${aws_scheduler_schedule.start["winter-sale-2026"].target[0].input}"
+  }
+  assert {
+    condition     = strcontains(aws_scheduler_schedule.start["new-year-flash"].target[0].input, "\"scale_in\":false") && strcontains(aws_scheduler_schedule.start["new-year-flash"].target[0].input, "\"container_tag\":\"2027.1\"")
+    error_message = "bools stay bools and strings stay strings: ${aws_scheduler_schedule.start["new-year-flash"].target[0].input}"
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.start["saturday-deals"].target[0].input) == { event_id = "saturday-deals", vars = {} }
+    error_message = "an event without vars sends empty vars"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.stop["winter-sale-2026"].target[0].input == aws_scheduler_schedule.start["winter-sale-2026"].target[0].input
+    error_message = "the stop gets the same payload (destroy evaluates the same variables)"
+  }
+}
+
+run "each_schedule_targets_its_function_through_the_scheduler_role" {
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.start : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-start"])
+    error_message = "start schedules must target event-start"
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.stop : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-stop"])
+    error_message = "stop schedules must target event-stop"
+  }
+  assert {
+    condition     = alltrue([for s in concat(values(aws_scheduler_schedule.start), values(aws_scheduler_schedule.stop)) : s.target[0].role_arn == aws_iam_role.scheduler.arn && s.group_name == "event-events" && s.flexible_time_window[0].mode == "OFF"])
+    error_message = "every schedule uses the scheduler role, the events group and an exact time"
+  }
+  assert {
+    condition     = toset(keys(aws_scheduler_schedule.start)) == toset(["winter-sale-2026", "new-year-flash", "saturday-deals"]) && aws_scheduler_schedule.stop["new-year-flash"].name == "new-year-flash-stop"
+    error_message = "one start and one stop schedule per event, named after it"
+  }
+}
+
+run "undeliverable_invocations_are_retried_then_dead_lettered_to_an_encrypted_queue" {
+  assert {
+    condition = alltrue([for s in concat(values(aws_scheduler_schedule.start), values(aws_scheduler_schedule.stop)) :
+      s.target[0].retry_policy[0].maximum_retry_attempts == 3 && s.target[0].retry_policy[0].maximum_event_age_in_seconds == 3600
+    ])
+    error_message = "every schedule retries 3 times within an hour by default"
+  }
+  assert {
+    condition = alltrue([for s in concat(values(aws_scheduler_schedule.start), values(aws_scheduler_schedule.stop)) :
+      s.target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"
+    ])
+    error_message = "every schedule dead-letters to the queue"
+  }
+  assert {
+    condition     = aws_sqs_queue.dead_letters.sqs_managed_sse_enabled == true
+    error_message = "the dead-letter queue must be encrypted"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters.dimensions.QueueName == aws_sqs_queue.dead_letters.name && aws_cloudwatch_metric_alarm.dead_letters.threshold == 0
+    error_message = "any dead letter raises an alarm"
+  }
+  assert {
+    condition     = aws_lambda_function.start.dead_letter_config[0].target_arn == aws_sqs_queue.dead_letters.arn && aws_lambda_function_event_invoke_config.stop.maximum_retry_attempts == 1
+    error_message = "invocations whose function failed after Lambda's retries go to the same queue"
+  }
+}
+
+run "scheduler_role_invokes_only_the_two_functions" {
+  assert {
+    condition = [for s in data.aws_iam_policy_document.scheduler.statement : toset(s.resources) if contains(s.actions, "lambda:InvokeFunction")] == [toset([
+      "arn:aws:lambda:ap-northeast-2:123456789012:function:event-start",
+      "arn:aws:lambda:ap-northeast-2:123456789012:function:event-stop",
+    ])]
+    error_message = "lambda:InvokeFunction must name exactly the two functions"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.scheduler.statement : !contains(s.resources, "*") && length(s.actions) == 1])
+    error_message = "the scheduler role has no wildcard resource and one action per statement"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.scheduler_assume.statement[0].condition : s if s.variable == "aws:SourceAccount"]) == 1
+    error_message = "only this account's schedules may assume the scheduler role"
+  }
+}
+
+run "an_empty_events_map_schedules_nothing" {
+  variables {
+    events = {}
+  }
+
+  assert {
+    condition     = length(aws_scheduler_schedule.start) == 0 && length(aws_scheduler_schedule.stop) == 0
+    error_message = "no events, no schedules"
+  }
+}
