@@ -216,6 +216,40 @@ def seed(endpoint, sink_port, ssh_dir):
     sg = ec2.create_security_group(GroupName="event-tier-runner", Description="event-tier runner",
                                    VpcId=vpc)["GroupId"]
 
+    # What the event tier reads (infra/event-tier; infra/control writes it in AWS): the platform
+    # document, with public and private subnets in two availability zones, and the operations
+    # database's secret, its password generated here and never written to a file.
+    public, private = [], []
+    for i, az in enumerate(("a", "b")):
+        public.append(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{10 + i}.0/24",
+                                        AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"])
+        private.append(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{20 + i}.0/24",
+                                         AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"])
+    ops_db_secret = sm.create_secret(
+        Name="event-tier/ops-db",
+        SecretString=json.dumps({"username": "event_tier_dms", "password": secrets.token_urlsafe(24)}),
+    )["ARN"]
+    platform = {
+        "vpc_id": vpc,
+        "public_subnet_ids": public,
+        "private_subnet_ids": private,
+        "container_image": "public.ecr.aws/nginx/nginx:stable",
+        "container_port": 80,
+        "ops_db_secret_arn": ops_db_secret,
+        "ops_db_server_name": "ops-db.event-tier.internal",
+        "ops_db_port": 5432,
+        "ops_db_name": "shop",
+    }
+    boto3.client("ssm", **kw).put_parameter(Name="/event-tier/platform", Type="String",
+                                            Value=json.dumps(platform))
+    # The account-level roles DMS itself requires (in AWS, infra/control creates them).
+    for role, policy in (("dms-vpc-role", "AmazonDMSVPCManagementRole"),
+                         ("dms-cloudwatch-logs-role", "AmazonDMSCloudWatchLogsRole")):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "dms.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+        iam.attach_role_policy(RoleName=role, PolicyArn=f"arn:aws:iam::aws:policy/service-role/{policy}")
+
     bucket = "event-tier-state-local"
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -258,6 +292,15 @@ def down():
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+    # `cargo lambda watch` started from this checkout (the demo, the tests), should it have outlived
+    # its starter (Ctrl-C, a killed test): stopped through the cargo-lambda process itself.
+    out = subprocess.run(["pgrep", "-f", "cargo-lambda lambda watch"], capture_output=True, text=True)
+    for pid in (int(p) for p in out.stdout.split()):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd") == str(ROOT):
+                os.kill(pid, signal.SIGINT)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
     # Terraform runs started through the runner protocol run in sessions of their own (setsid).
     out = subprocess.run(["pgrep", "-f", f"{STACK}/runner/.*/runner.sh exec"], capture_output=True, text=True)
     for pid in (int(p) for p in out.stdout.split()):

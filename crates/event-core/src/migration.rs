@@ -21,6 +21,8 @@ pub struct Task {
     pub last_failure_message: Option<String>,
     pub full_load_percent: Option<i32>,
     pub tables_errored: Option<i32>,
+    /// Whether the task ever ran (DMS takes `reload-target` only from a task that did).
+    pub has_run: bool,
 }
 
 /// What a task's state says about the last load it ran.
@@ -68,8 +70,9 @@ impl Task {
 pub trait Migrations: Send + Sync {
     /// The event's replication task, if it exists.
     async fn find(&self, event: &EventId) -> Result<Option<Task>>;
-    /// Starts a `reload-target` run of the task.
-    async fn start_reload(&self, arn: &str) -> Result<()>;
+    /// Starts a run that loads the target anew: `reload-target`, or `start-replication` for a task
+    /// that never ran.
+    async fn start_load(&self, task: &Task) -> Result<()>;
 }
 
 pub struct Dms {
@@ -114,14 +117,20 @@ impl Migrations for Dms {
                 .replication_task_stats()
                 .map(|s| s.full_load_progress_percent()),
             tables_errored: t.replication_task_stats().map(|s| s.tables_errored()),
+            has_run: t.replication_task_start_date().is_some(),
         }))
     }
 
-    async fn start_reload(&self, arn: &str) -> Result<()> {
+    async fn start_load(&self, task: &Task) -> Result<()> {
+        let kind = if task.has_run {
+            StartReplicationTaskTypeValue::ReloadTarget
+        } else {
+            StartReplicationTaskTypeValue::StartReplication
+        };
         self.client
             .start_replication_task()
-            .replication_task_arn(arn)
-            .start_replication_task_type(StartReplicationTaskTypeValue::ReloadTarget)
+            .replication_task_arn(&task.arn)
+            .start_replication_task_type(kind)
             .send()
             .await
             .map_err(|e| aws("dms", "StartReplicationTask", e))?;
@@ -141,6 +150,7 @@ mod tests {
             last_failure_message: failure.map(Into::into),
             full_load_percent: Some(100),
             tables_errored: Some(0),
+            has_run: true,
         }
     }
 

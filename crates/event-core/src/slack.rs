@@ -24,6 +24,7 @@ pub struct SlackWebhook {
     url: OnceCell<SecretString>,
     attempts: u32,
     backoff: Duration,
+    timeout: Duration,
 }
 
 impl SlackWebhook {
@@ -41,6 +42,7 @@ impl SlackWebhook {
             url: OnceCell::new(),
             attempts: 3,
             backoff: Duration::from_millis(500),
+            timeout,
         })
     }
 
@@ -74,7 +76,13 @@ impl Notifier for SlackWebhook {
                     let retry = e
                         .status()
                         .is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
-                    last = e.without_url().to_string();
+                    last = if e.is_timeout() {
+                        format!("timed out after {}ms", self.timeout.as_millis())
+                    } else if e.is_connect() {
+                        "cannot connect".to_owned()
+                    } else {
+                        e.without_url().to_string()
+                    };
                     warn!(attempt, error = %last, "slack post failed");
                     if !retry || attempt == self.attempts {
                         break;

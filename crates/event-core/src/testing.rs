@@ -115,8 +115,8 @@ impl Migrations for Recorder {
     async fn find(&self, _: &EventId) -> Result<Option<Task>> {
         Err(self.record("migrations.find"))
     }
-    async fn start_reload(&self, _: &str) -> Result<()> {
-        Err(self.record("migrations.start_reload"))
+    async fn start_load(&self, _: &Task) -> Result<()> {
+        Err(self.record("migrations.start_load"))
     }
 }
 

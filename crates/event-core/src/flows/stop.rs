@@ -183,15 +183,16 @@ async fn migrate(flow: &Flow<'_>) -> Result<Option<String>, String> {
             }
             tokio::time::sleep(cfg.poll_interval).await;
         }
+        let task = find().await?;
         deps.migrations
-            .start_reload(&task.arn)
+            .start_load(&task)
             .await
             .map_err(|e| e.to_string())?;
         deps.records
             .set_final_migration(&flow.event, Some(&task.arn))
             .await
             .map_err(|e| e.to_string())?;
-        info!(event_id = %flow.event, task = %task.arn, "final migration started (reload-target)");
+        info!(event_id = %flow.event, task = %task.arn, reload = task.has_run, "final migration started");
     }
     loop {
         let t = find().await?;
