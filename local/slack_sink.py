@@ -1,11 +1,14 @@
 """A stand-in for Slack's incoming webhooks, on 127.0.0.1.
 
 Every POST is appended to a JSONL file as {"time", "path", "status", "text", "body"}. The sink can be
-told to fail or to answer slowly:
+told to fail or to answer slowly, for every post or only for posts whose text contains `match` (so
+tests running at the same time don't disturb each other):
 
-    POST /_sink/fail   {"status": 500, "count": 2}   the next 2 posts get 500 (count -1: until reset)
-    POST /_sink/delay  {"seconds": 3}                every post waits 3 s before answering
-    POST /_sink/reset  {}                             back to answering 200 at once
+    POST /_sink/fail   {"status": 500, "count": 2, "match": "flash-1"}   the next 2 such posts get 500
+                                                                          (count -1: until reset)
+    POST /_sink/delay  {"seconds": 3, "match": "flash-1"}                 such posts wait 3 s
+    POST /_sink/reset  {"match": "flash-1"}                               forget the rules for "flash-1"
+                                                                          ({} forgets all)
 """
 
 import argparse
@@ -14,7 +17,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"fail_status": 0, "fail_count": 0, "delay": 0.0}
+rules = []  # each {"match": str, "status": int, "count": int, "delay": float}
 lock = threading.Lock()
 
 
@@ -46,29 +49,33 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self._body()
         if self.path.startswith("/_sink/"):
+            match = str(body.get("match", ""))
             with lock:
                 if self.path == "/_sink/fail":
-                    state["fail_status"] = int(body.get("status", 500))
-                    state["fail_count"] = int(body.get("count", -1))
+                    rules.append({"match": match, "status": int(body.get("status", 500)),
+                                  "count": int(body.get("count", -1)), "delay": 0.0})
                 elif self.path == "/_sink/delay":
-                    state["delay"] = float(body.get("seconds", 0))
+                    rules.append({"match": match, "status": 200, "count": -1,
+                                  "delay": float(body.get("seconds", 0))})
                 elif self.path == "/_sink/reset":
-                    state.update(fail_status=0, fail_count=0, delay=0.0)
+                    rules[:] = [r for r in rules if match and r["match"] != match]
             return self._answer(200, "ok")
+        text = body.get("text") if isinstance(body, dict) else None
+        status, delay = 200, 0.0
         with lock:
-            delay = state["delay"]
-            status = 200
-            if state["fail_count"] != 0:
-                status = state["fail_status"]
-                if state["fail_count"] > 0:
-                    state["fail_count"] -= 1
+            for r in rules:
+                if r["count"] != 0 and r["match"] in (text or ""):
+                    status, delay = r["status"], r["delay"]
+                    if r["count"] > 0:
+                        r["count"] -= 1
+                    break
         if delay:
             time.sleep(delay)
         record = {
             "time": time.time(),
             "path": self.path,
             "status": status,
-            "text": body.get("text") if isinstance(body, dict) else None,
+            "text": text,
             "body": body,
         }
         with lock, open(self.log_path, "a", encoding="utf-8") as f:

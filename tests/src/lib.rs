@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use event_core::{Config, Deps};
+
+pub mod demo;
+pub mod watch;
 use serde_json::Value;
 
 pub fn root() -> PathBuf {
@@ -236,31 +239,66 @@ impl Stack {
     /// Tells the Slack sink how to answer (`/_sink/fail`, `/_sink/delay`, `/_sink/reset`).
     pub async fn slack_control(&self, path: &str, body: Value) {
         let url = format!("{}{}", self.var("EVENT_TIER_SLACK_SINK_URL"), path);
-        reqwest_post(&url, &body).await;
+        let (status, _) = http("POST", &url, Some(&body)).await;
+        assert_eq!(status, 200, "sink control {path}");
+    }
+
+    /// The emulator's DMS task, as the compatibility layer's extension shows it (status, start_type, ...).
+    pub async fn dms_task(&self, task_id: &str) -> Value {
+        let url = format!(
+            "{}/event-tier-compat/dms/replication-task?id={task_id}&region={}",
+            self.var("AWS_ENDPOINT_URL"),
+            self.var("AWS_REGION")
+        );
+        let (status, body) = http("GET", &url, None).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Drives the emulator's DMS task into a state (local/EMULATOR-GAPS.md).
+    pub async fn set_dms_task(
+        &self,
+        arn: &str,
+        status: &str,
+        stop_reason: Option<&str>,
+        failure: Option<&str>,
+    ) {
+        let url = format!(
+            "{}/event-tier-compat/dms/replication-task",
+            self.var("AWS_ENDPOINT_URL")
+        );
+        let body = serde_json::json!({ "arn": arn, "status": status, "stop_reason": stop_reason, "last_failure_message": failure });
+        let (code, answer) = http("POST", &url, Some(&body)).await;
+        assert_eq!(code, 200, "{answer}");
     }
 }
 
-async fn reqwest_post(url: &str, body: &Value) {
-    // A plain HTTP/1.1 POST to the sink on loopback, without pulling another HTTP client into the tests.
+/// A plain HTTP/1.1 request on loopback (the sink's and the emulator's control paths), without pulling
+/// another HTTP client into the tests. Returns the status and the JSON body (Null if none).
+pub async fn http(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
         .split_once('/')
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap();
-    let data = body.to_string();
+    let data = body.map(Value::to_string).unwrap_or_default();
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
         data.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
-    assert!(
-        out.starts_with(b"HTTP/1.0 200") || out.starts_with(b"HTTP/1.1 200"),
-        "sink control failed"
-    );
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 #[derive(Debug, Clone)]

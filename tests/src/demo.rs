@@ -1,0 +1,332 @@
+//! A sales event's whole lifecycle on the local stack, through the real Lambda runtime path
+//! (`cargo lambda watch` + `cargo lambda invoke` with `events/*.json`): what `make demo` shows and
+//! what its test asserts.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::watch::Watch;
+use crate::{SlackPost, Stack, root, sample};
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub event_id: String,
+    /// (stage, duration, ok)
+    pub stages: Vec<(String, Duration, bool)>,
+    /// Resource addresses in the event's Terraform state after the start.
+    pub created: Vec<String>,
+    /// Resources in the state after the stop (expected: none).
+    pub left_in_state: Vec<String>,
+    pub runners_launched: usize,
+    pub runners_terminated: usize,
+    pub live_runners: usize,
+    /// What event-stop found still tagged with the event.
+    pub leftovers: Vec<String>,
+    pub slack: Vec<SlackPost>,
+    pub start_status: String,
+    pub stop_status: String,
+    pub failure: Option<String>,
+}
+
+impl Report {
+    /// The lifecycle succeeded and nothing was left behind.
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+            && self.start_status == "applied"
+            && self.stop_status == "destroyed"
+            && !self.created.is_empty()
+            && self.left_in_state.is_empty()
+            && self.live_runners == 0
+            && self.leftovers.is_empty()
+    }
+
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("\n== Summary of {} ==\n\n", self.event_id));
+        s.push_str("| stage | duration | result |\n|---|---|---|\n");
+        for (name, d, ok) in &self.stages {
+            s.push_str(&format!(
+                "| {name} | {:.1}s | {} |\n",
+                d.as_secs_f64(),
+                if *ok { "ok" } else { "FAILED" }
+            ));
+        }
+        let total: Duration = self.stages.iter().map(|(_, d, _)| *d).sum();
+        s.push_str(&format!("| total | {:.1}s | |\n\n", total.as_secs_f64()));
+        s.push_str("| what | count |\n|---|---|\n");
+        s.push_str(&format!(
+            "| resources created by event-start | {} |\n",
+            self.created.len()
+        ));
+        s.push_str(&format!(
+            "| resources destroyed by event-stop | {} |\n",
+            self.created.len() - self.left_in_state.len().min(self.created.len())
+        ));
+        s.push_str(&format!(
+            "| runners launched | {} |\n",
+            self.runners_launched
+        ));
+        s.push_str(&format!(
+            "| runners terminated | {} |\n",
+            self.runners_terminated
+        ));
+        s.push_str(&format!("| Slack messages sent | {} |\n", self.slack.len()));
+        s.push_str(&format!(
+            "| left behind (state, live runners, tagged) | {} |\n\n",
+            self.left_in_state.len() + self.live_runners + self.leftovers.len()
+        ));
+        if self.ok() {
+            s.push_str(
+                "RESULT: the event tier was created and destroyed; nothing was left behind.\n",
+            );
+        } else {
+            let reason = self.failure.clone().unwrap_or_else(|| {
+                format!(
+                    "start {}, stop {}, {} created, left: {:?} in state, {} live runners, {:?} tagged",
+                    self.start_status, self.stop_status, self.created.len(), self.left_in_state, self.live_runners, self.leftovers
+                )
+            });
+            s.push_str(&format!("RESULT: FAILED: {reason}\n"));
+        }
+        s
+    }
+}
+
+fn say(line: &str) {
+    println!("{line}");
+}
+
+/// Resource addresses of the event's state, with a telling attribute each.
+async fn state_listing(stack: &Stack, event: &str) -> Vec<(String, String)> {
+    let Some(state) = stack.state(event).await else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for r in state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["mode"] == "managed")
+    {
+        for (i, inst) in r["instances"].as_array().into_iter().flatten().enumerate() {
+            let a = &inst["attributes"];
+            let shown = [
+                "dns_name",
+                "endpoint",
+                "replication_task_id",
+                "schedule_expression",
+                "name",
+                "id",
+            ]
+            .iter()
+            .find_map(|k| {
+                a[*k]
+                    .as_str()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={v}"))
+            })
+            .unwrap_or_default();
+            let idx = if r["instances"].as_array().map_or(0, Vec::len) > 1 {
+                format!("[{i}]")
+            } else {
+                String::new()
+            };
+            out.push((
+                format!(
+                    "{}.{}{idx}",
+                    r["type"].as_str().unwrap_or("?"),
+                    r["name"].as_str().unwrap_or("?")
+                ),
+                shown,
+            ));
+        }
+    }
+    out
+}
+
+/// Invokes, and follows up while the function hands over (the emulator fires no schedules).
+fn invoke_until_done(watch: &Watch, function: &str, file: &str) -> Result<Value, String> {
+    let mut out = watch.invoke(function, file)?;
+    while out["status"] == "in_progress" {
+        let follow = match out["run_id"].as_str() {
+            Some(run) => json!({ "event_id": out["event_id"], "follow": { "run_id": run } }),
+            None => json!({ "event_id": out["event_id"] }),
+        };
+        say(&format!(
+            "    {function} handed over ({}); following up with {follow}",
+            out["message"].as_str().unwrap_or("")
+        ));
+        out = watch.invoke_json(function, &follow)?;
+    }
+    Ok(out)
+}
+
+struct Stages<'a>(&'a mut Report);
+
+impl Stages<'_> {
+    fn begin(&self, name: &str) -> Instant {
+        say(&format!("\n▶ {name}"));
+        Instant::now()
+    }
+
+    fn end(&mut self, name: &str, started: Instant, ok: bool) {
+        let d = started.elapsed();
+        say(&format!(
+            "{} {name} ({:.1}s)",
+            if ok { "✔" } else { "✘" },
+            d.as_secs_f64()
+        ));
+        self.0.stages.push((name.to_owned(), d, ok));
+    }
+}
+
+/// Runs the lifecycle. `own_group`: run `cargo lambda watch` in its own process group (tests).
+pub async fn lifecycle(stack: &Stack, own_group: bool) -> Report {
+    let event = sample("start.json")["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut report = Report {
+        event_id: event.clone(),
+        ..Report::default()
+    };
+    let mut st = Stages(&mut report);
+    std::fs::create_dir_all(root().join(".local/logs")).unwrap();
+    let log = root().join(".local/logs/demo-cargo-lambda-watch.log");
+
+    let t = st.begin("cargo lambda watch (the Lambda runtime, on 127.0.0.1)");
+    let watch = Watch::start(&[], &log, own_group);
+    say(&format!(
+        "    listening on 127.0.0.1:{}; function logs in {}",
+        watch.port,
+        log.display()
+    ));
+    st.end("cargo lambda watch", t, true);
+
+    // event-start
+    let t = st.begin("event-start: cargo lambda invoke event-start --data-file events/start.json");
+    let start = invoke_until_done(&watch, "event-start", "events/start.json");
+    match &start {
+        Ok(o) => {
+            say(&format!("    {o}"));
+            st.0.start_status = o["status"].as_str().unwrap_or("?").to_owned();
+        }
+        Err(e) => {
+            say(&format!("    error: {e}"));
+            st.0.failure = Some(format!("event-start failed: {e}"));
+        }
+    }
+    let ok = start.as_ref().is_ok_and(|o| o["status"] == "applied");
+    st.end("event-start", t, ok);
+
+    let t =
+        st.begin("what exists now (Terraform state in the local S3, resources in the local AWS)");
+    let listing = state_listing(stack, &event).await;
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    for (address, shown) in &listing {
+        say(&format!("    {address:<55} {shown}"));
+        *by_type
+            .entry(address.split('.').next().unwrap_or("?").to_owned())
+            .or_default() += 1;
+    }
+    say(&format!(
+        "    {} resources, {} kinds",
+        listing.len(),
+        by_type.len()
+    ));
+    st.0.created = listing.iter().map(|(a, _)| a.clone()).collect();
+    let runners = stack.instances(&event).await;
+    for r in &runners {
+        say(&format!(
+            "    runner {} ({}), tags event-tier:event={}",
+            r.id,
+            r.state,
+            r.tags.get("event-tier:event").map_or("-", String::as_str)
+        ));
+    }
+    st.0.runners_launched = runners.len();
+    st.end("inspect", t, !listing.is_empty());
+
+    // event-stop, with the emulator's DMS task driven to a finished load.
+    let t = st.begin("event-stop: cargo lambda invoke event-stop --data-file events/stop.json");
+    let stop = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| invoke_until_done(&watch, "event-stop", "events/stop.json"));
+        let task_id = format!("event-tier-{event}");
+        let until = Instant::now() + Duration::from_secs(600);
+        let rt = tokio::runtime::Handle::current();
+        while !handle.is_finished() && Instant::now() < until {
+            let task = tokio::task::block_in_place(|| rt.block_on(stack.dms_task(&task_id)));
+            if task["status"] == "running" && !task["start_type"].is_null() {
+                say(&format!(
+                    "    [emulator] the final migration ({}) is running; moto moves no data, so the demo marks the load finished",
+                    task["start_type"].as_str().unwrap_or("?")
+                ));
+                let arn = task["arn"].as_str().unwrap_or_default().to_owned();
+                tokio::task::block_in_place(|| {
+                    rt.block_on(stack.set_dms_task(
+                        &arn,
+                        "stopped",
+                        Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
+                        None,
+                    ))
+                });
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        handle.join().unwrap()
+    });
+    match &stop {
+        Ok(o) => {
+            say(&format!("    {o}"));
+            st.0.stop_status = o["status"].as_str().unwrap_or("?").to_owned();
+            st.0.leftovers = o["leftovers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+        }
+        Err(e) => {
+            say(&format!("    error: {e}"));
+            st.0.failure
+                .get_or_insert(format!("event-stop failed: {e}"));
+        }
+    }
+    let ok = stop.as_ref().is_ok_and(|o| o["status"] == "destroyed");
+    st.end("event-stop", t, ok);
+
+    let t = st.begin("what is left");
+    st.0.left_in_state = state_listing(stack, &event)
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    let runners = stack.instances(&event).await;
+    st.0.runners_launched = st.0.runners_launched.max(runners.len());
+    st.0.runners_terminated = runners.iter().filter(|r| r.state == "terminated").count();
+    st.0.live_runners = runners
+        .iter()
+        .filter(|r| r.state == "pending" || r.state == "running")
+        .count();
+    say(&format!(
+        "    state: {} resources; runners: {} terminated, {} live; tagged leftovers: {:?}",
+        st.0.left_in_state.len(),
+        st.0.runners_terminated,
+        st.0.live_runners,
+        st.0.leftovers
+    ));
+    let clean =
+        st.0.left_in_state.is_empty() && st.0.live_runners == 0 && st.0.leftovers.is_empty();
+    st.end("verify", t, clean);
+
+    report.slack = stack.slack(&event);
+    say("\n== What Slack received ==");
+    for p in &report.slack {
+        say(&format!("\n[{}] {}", p.status, p.text));
+    }
+    drop(watch);
+    report
+}

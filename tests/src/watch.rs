@@ -1,0 +1,135 @@
+//! `cargo lambda watch` (a local Lambda Runtime API that runs the real binaries) and
+//! `cargo lambda invoke`, as the README shows them.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::root;
+
+pub fn cargo_lambda() -> PathBuf {
+    root().join(".local/venv/bin/cargo-lambda")
+}
+
+/// A running `cargo lambda watch`. Dropping it stops it by signalling the cargo-lambda process
+/// itself (it then stops its function processes), then its process group if it has its own.
+pub struct Watch {
+    child: Child,
+    pub port: u16,
+    own_group: bool,
+}
+
+impl Watch {
+    /// Starts `cargo lambda watch` on a free loopback port with `env` added to the environment, its
+    /// output going to `log`. `own_group`: run it in a process group of its own (tests), or in the
+    /// caller's, so that a Ctrl-C at the terminal reaches it too (the demo).
+    pub fn start(env: &[(&str, &str)], log: &Path, own_group: bool) -> Watch {
+        use std::os::unix::process::CommandExt;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(log).unwrap();
+        let mut cmd = Command::new(cargo_lambda());
+        cmd.args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "--timeout",
+            "900",
+            "-A",
+            "127.0.0.1",
+            "-P",
+        ])
+        .arg(port.to_string())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                root().join(".local/venv/bin").display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if own_group {
+            cmd.process_group(0);
+        }
+        let child = cmd.spawn().expect("cargo lambda watch starts");
+        let watch = Watch {
+            child,
+            port,
+            own_group,
+        };
+        let until = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < until,
+                "cargo lambda watch did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        watch
+    }
+
+    /// `cargo lambda invoke <function> --data-file <file>`; the function's JSON result, or its error
+    /// output.
+    pub fn invoke(&self, function: &str, data_file: &str) -> Result<Value, String> {
+        self.invoke_args(function, &["--data-file", data_file])
+    }
+
+    /// `cargo lambda invoke <function> --data-ascii <json>`.
+    pub fn invoke_json(&self, function: &str, payload: &Value) -> Result<Value, String> {
+        self.invoke_args(function, &["--data-ascii", &payload.to_string()])
+    }
+
+    fn invoke_args(&self, function: &str, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(cargo_lambda())
+            .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P"])
+            .arg(self.port.to_string())
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("cargo lambda invoke runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !out.status.success() {
+            return Err(format!(
+                "{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        serde_json::from_str(&stdout)
+            .map_err(|e| format!("invoke {function} printed no JSON ({e}): {stdout}"))
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if self.own_group {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .status();
+        } else {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}

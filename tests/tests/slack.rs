@@ -1,0 +1,162 @@
+//! A failing Slack never hides an outcome: retries are bounded, a success stays a success, and a
+//! failure's own error stays the function's result. The sink fails only posts naming the test's event.
+
+use std::time::{Duration, Instant};
+
+use event_core::{Deadline, Status};
+use event_tier_tests::{Stack, unique_event};
+use serde_json::json;
+
+async fn stop(deps: &event_core::Deps, event: &str) {
+    let out = event_core::flows::stop::run(deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .unwrap();
+    assert!(matches!(out.status, Status::Destroyed), "{out:?}");
+}
+
+#[tokio::test]
+async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds() {
+    let stack = Stack::get().await;
+    let deps = stack.deps().await;
+    let event = unique_event("slack-500");
+    stack
+        .slack_control(
+            "/_sink/fail",
+            json!({ "status": 500, "count": -1, "match": event }),
+        )
+        .await;
+
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("a Slack outage does not fail the start");
+    assert_eq!(out.status, Status::Applied);
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 3, "three attempts, no more: {posts:?}");
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.status == 500 && p.text.contains("start succeeded"))
+    );
+
+    stack
+        .slack_control("/_sink/reset", json!({ "match": event }))
+        .await;
+    stop(&deps, &event).await;
+}
+
+#[tokio::test]
+async fn slack_down_during_a_failure_keeps_the_original_error_as_the_result() {
+    let stack = Stack::get().await;
+    let deps = stack.deps().await;
+    let event = unique_event("slack-down-fail");
+    stack
+        .slack_control(
+            "/_sink/fail",
+            json!({ "status": 503, "count": -1, "match": event }),
+        )
+        .await;
+
+    let err = event_core::flows::start::run(
+        &deps,
+        json!({ "event_id": event, "vars": { "fail_apply": true } }),
+        Deadline::none(),
+    )
+    .await
+    .expect_err("the apply fails");
+    assert_eq!(err.stage, event_core::Stage::Apply, "{err}");
+    assert!(
+        err.to_string().contains("terraform apply exited 1"),
+        "the apply's error, not Slack's: {err}"
+    );
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 3, "{posts:?}");
+    assert!(
+        posts[0]
+            .text
+            .contains("simulated failure of the event tier")
+    );
+
+    stack
+        .slack_control("/_sink/reset", json!({ "match": event }))
+        .await;
+    stop(&deps, &event).await;
+}
+
+#[tokio::test]
+async fn slack_refusing_the_message_with_4xx_is_not_retried() {
+    let stack = Stack::get().await;
+    let deps = stack.deps().await;
+    let event = unique_event("slack-400");
+    stack
+        .slack_control(
+            "/_sink/fail",
+            json!({ "status": 400, "count": -1, "match": event }),
+        )
+        .await;
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .unwrap();
+    assert_eq!(out.status, Status::Applied);
+    let posts = stack.slack(&event);
+    assert_eq!(
+        posts.len(),
+        1,
+        "a 400 will not get better by retrying: {posts:?}"
+    );
+    stack
+        .slack_control("/_sink/reset", json!({ "match": event }))
+        .await;
+    stop(&deps, &event).await;
+}
+
+/// The webhook URL, as Secrets Manager would hand it over.
+struct Url(String);
+
+#[async_trait::async_trait]
+impl event_core::secrets::Secrets for Url {
+    async fn get(&self, _: &str) -> event_core::error::Result<secrecy::SecretString> {
+        Ok(secrecy::SecretString::from(self.0.clone()))
+    }
+}
+
+#[tokio::test]
+async fn slow_slack_is_cut_off_by_the_timeout_and_the_url_stays_out_of_the_error() {
+    use event_core::slack::{Notifier, SlackWebhook};
+    let stack = Stack::get().await;
+    let event = unique_event("slack-slow");
+    stack
+        .slack_control("/_sink/delay", json!({ "seconds": 5, "match": event }))
+        .await;
+    let url = format!(
+        "{}/services/T0/B0/secret-token-{event}",
+        stack.var("EVENT_TIER_SLACK_SINK_URL")
+    );
+    let slack = SlackWebhook::new(
+        std::sync::Arc::new(Url(url)),
+        "arn:hook".into(),
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = slack
+        .post(&format!("event-tier *{event}*: hello"))
+        .await
+        .expect_err("every attempt times out");
+    let took = started.elapsed();
+    stack
+        .slack_control("/_sink/reset", json!({ "match": event }))
+        .await;
+    let msg = err.to_string();
+    assert!(
+        msg.contains("timed out") || msg.contains("timeout"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("secret-token"),
+        "the webhook URL is a secret: {msg}"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "no attempt waited for the slow answer: {took:?}"
+    );
+}
