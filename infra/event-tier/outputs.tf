@@ -1,4 +1,46 @@
+# No secret is an output: the database credentials stay in the RDS-managed secret.
+
+output "alb_dns_name" {
+  description = "DNS name of the event's load balancer (point the event's host name at it)."
+  value       = aws_lb.this.dns_name
+}
+
 output "cluster_name" {
   description = "The event's ECS cluster."
   value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "The event's ECS service."
+  value       = aws_ecs_service.this.name
+}
+
+output "db_endpoint" {
+  description = "Address and port of the event database."
+  value       = aws_db_instance.this.endpoint
+}
+
+output "db_final_snapshot_identifier" {
+  description = "The snapshot RDS takes when the tier is destroyed."
+  value       = aws_db_instance.this.final_snapshot_identifier
+}
+
+output "dms_task_arn" {
+  description = "ARN of the DMS replication task (identifier event-tier-<event_id>)."
+  value       = aws_dms_replication_task.this.replication_task_arn
+}
+
+output "dms_target_schema" {
+  description = "Schema of the operations database the event's tables are loaded into."
+  value       = local.target_schema
+}
+
+output "schedule_name" {
+  description = "The hourly EventBridge Scheduler schedule that reloads the operations database."
+  value       = aws_scheduler_schedule.hourly_migration.name
+}
+
+output "first_schedule_name" {
+  description = "The one-time schedule of the DMS task's first full load."
+  value       = aws_scheduler_schedule.first_migration.name
 }

@@ -15,6 +15,10 @@ terraform {
 
 locals {
   local_stack = var.aws_endpoint_url != null
+  default_tags = {
+    "event-tier:event" = var.event_id
+    "ManagedBy"        = "event-tier"
+  }
 }
 
 provider "aws" {
@@ -39,13 +43,12 @@ provider "aws" {
     s3                     = var.aws_endpoint_url
     scheduler              = var.aws_endpoint_url
     secretsmanager         = var.aws_endpoint_url
+    ssm                    = var.aws_endpoint_url
     sts                    = var.aws_endpoint_url
   }
 
+  # Every taggable resource of the tier carries the event: that is how leftovers are found.
   default_tags {
-    tags = {
-      "event-tier:event" = var.event_id
-      "ManagedBy"        = "event-tier"
-    }
+    tags = local.default_tags
   }
 }

@@ -138,6 +138,16 @@ fn cases() -> Vec<(&'static str, Value, &'static str)> {
             "`event_id` must be at most 40 characters, got 41",
         ),
         (
+            "trailing dash",
+            json!({"event_id": "winter-sale-"}),
+            "`event_id` must not end with '-' or hold \"--\"",
+        ),
+        (
+            "double dash",
+            json!({"event_id": "winter--sale"}),
+            "`event_id` must not end with '-' or hold \"--\"",
+        ),
+        (
             "vars array",
             json!({"event_id": "a", "vars": [4, 20]}),
             "`vars` must be an object, got an array",

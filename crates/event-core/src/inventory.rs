@@ -59,7 +59,27 @@ impl Inventory for TaggingInventory {
     }
 }
 
-/// Resources an event keeps on purpose after its stop.
+/// Resources an event keeps on purpose after its stop: its RDS final snapshots (the data's last
+/// copy), and its ECS task definitions, which ECS keeps as INACTIVE revisions after deregistration:
+/// they run nothing and cost nothing.
 fn is_kept(arn: &str) -> bool {
-    arn.starts_with("arn:aws:rds:") && arn.contains(":snapshot:")
+    (arn.starts_with("arn:aws:rds:") && arn.contains(":snapshot:"))
+        || (arn.starts_with("arn:aws:ecs:") && arn.contains(":task-definition/"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snapshots_and_task_definitions_are_kept_and_the_rest_is_a_leftover() {
+        assert!(super::is_kept(
+            "arn:aws:rds:us-east-1:1:snapshot:event-tier-x-final-0a1b"
+        ));
+        assert!(super::is_kept(
+            "arn:aws:ecs:us-east-1:1:task-definition/event-tier-x:1"
+        ));
+        assert!(!super::is_kept("arn:aws:rds:us-east-1:1:db:event-tier-x"));
+        assert!(!super::is_kept(
+            "arn:aws:ec2:us-east-1:1:security-group/sg-1"
+        ));
+    }
 }

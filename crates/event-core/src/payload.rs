@@ -40,8 +40,16 @@ impl EventId {
         } else if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
             Some("must start with a lower-case letter".to_owned())
         } else {
-            bad_char
-                .map(|c| format!("may hold only lower-case letters, digits and '-', found {c:?}"))
+            match bad_char {
+                Some(c) => Some(format!(
+                    "may hold only lower-case letters, digits and '-', found {c:?}"
+                )),
+                // RDS and DMS identifiers refuse both.
+                None if s.ends_with('-') || s.contains("--") => {
+                    Some("must not end with '-' or hold \"--\"".to_owned())
+                }
+                None => None,
+            }
         };
         match reason {
             Some(r) => Err(InputError::field("event_id", r)),

@@ -1,0 +1,47 @@
+//! The demo's lifecycle (what `make demo` runs): the real infra/event-tier, through cargo lambda,
+//! created and destroyed with nothing left behind.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_lifecycle_creates_a_non_empty_tier_and_leaves_nothing_behind() {
+    let stack = event_tier_tests::Stack::get().await;
+    let report = event_tier_tests::demo::lifecycle(&stack, true).await;
+    let summary = report.summary();
+    println!("{summary}");
+    assert_eq!(report.start_status, "applied", "{summary}");
+    assert_eq!(report.stop_status, "destroyed", "{summary}");
+    for kind in [
+        "aws_lb.",
+        "aws_ecs_service.",
+        "aws_appautoscaling_target.",
+        "aws_db_instance.",
+        "aws_dms_replication_task.",
+        "aws_scheduler_schedule.",
+    ] {
+        assert!(
+            report.created.iter().any(|a| a.starts_with(kind)),
+            "{kind} missing from {:?}",
+            report.created
+        );
+    }
+    assert!(report.left_in_state.is_empty(), "{summary}");
+    assert_eq!(report.live_runners, 0);
+    assert_eq!(report.runners_terminated, 1);
+    assert!(report.leftovers.is_empty(), "{:?}", report.leftovers);
+    assert!(
+        report
+            .slack
+            .iter()
+            .any(|p| p.text.contains("start succeeded")),
+        "{summary}"
+    );
+    assert!(
+        report
+            .slack
+            .iter()
+            .any(|p| p.text.contains("stop succeeded")
+                && p.text.contains("final migration finished")),
+        "{summary}"
+    );
+    assert!(report.ok());
+    assert!(summary.contains("nothing was left behind"));
+}
