@@ -314,5 +314,15 @@ def down():
     print("local stack down")
 
 
+def status():
+    """Exit 0 if the stack is up (every process alive, settings written), 1 if not."""
+    if PIDS.exists() and ENV_FILE.exists():
+        if all(alive(p) for p in json.loads(PIDS.read_text()).values()):
+            print(f"local stack up ({ENV_FILE})")
+            return
+    print("local stack is not up")
+    sys.exit(1)
+
+
 if __name__ == "__main__":
-    {"up": up, "down": down}[sys.argv[1] if len(sys.argv) > 1 else "up"]()
+    {"up": up, "down": down, "status": status}[sys.argv[1] if len(sys.argv) > 1 else "up"]()
