@@ -1,5 +1,6 @@
-//! SSH faults against the local stack: each one fails the start at the `ssh` stage with a clear
-//! error, reaches Slack with the stage, and authenticates nowhere it should not.
+//! Faults against the local stack: SSH (host key mismatch, refused, wrong or malformed key), secrets
+//! (PEM or webhook missing), a runner that disappears mid-run. Each has a clear outcome naming the
+//! stage, reaches Slack when Slack can be reached, and leaks no secret.
 
 use std::time::Duration;
 
@@ -114,4 +115,162 @@ async fn wrong_key_in_the_secret_fails_authentication() {
     assert!(err.contains("authentication failed"), "{err}");
     assert!(!err.contains("PRIVATE KEY"), "the key is not in the error");
     stop(&stack, &event).await;
+}
+
+#[tokio::test]
+async fn missing_pem_secret_fails_the_key_stage_and_names_the_secret() {
+    let stack = Stack::get().await;
+    let missing =
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:event-tier/no-such-key-AbCdEf";
+    let deps = stack
+        .deps_with(|c| c.runner_key_secret = missing.into())
+        .await;
+    let event = unique_event("no-pem");
+    let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("no key, no SSH");
+    assert_eq!(err.stage, event_core::Stage::Key, "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("secret {missing}: does not exist")),
+        "{err}"
+    );
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].text.contains("start failed at stage `key`"),
+        "{}",
+        posts[0].text
+    );
+    stop(&stack, &event).await;
+}
+
+#[tokio::test]
+async fn malformed_pem_fails_authentication_without_echoing_the_secret() {
+    let stack = Stack::get().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk);
+    let event = unique_event("bad-pem");
+    let garbage = format!("not-a-key-{event}-do-not-print");
+    let arn = sm
+        .create_secret()
+        .name(format!("test/{event}/key"))
+        .secret_string(&garbage)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let deps = stack
+        .deps_with(|c| {
+            c.runner_key_secret = arn;
+            c.runner.ready_timeout = Duration::from_secs(2);
+        })
+        .await;
+    let err = start_fails_at_ssh(&stack, &deps, &event).await;
+    assert!(err.contains("authentication failed"), "{err}");
+    assert!(
+        !err.contains(&garbage),
+        "the secret's value is not in the error: {err}"
+    );
+    assert!(!stack.slack(&event)[0].text.contains(&garbage));
+    stop(&stack, &event).await;
+}
+
+#[tokio::test]
+async fn missing_webhook_secret_does_not_change_the_outcome() {
+    let stack = Stack::get().await;
+    let deps = stack
+        .deps_with(|c| {
+            c.slack_webhook_secret =
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:no-hook-AbCdEf".into()
+        })
+        .await;
+    let event = unique_event("no-webhook");
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("a missing webhook does not fail a good start");
+    assert_eq!(out.status, Status::Applied);
+    let err = event_core::flows::start::run(
+        &deps,
+        json!({ "event_id": event, "vars": { "fail_apply": true } }),
+        Deadline::none(),
+    )
+    .await
+    .expect_err("the failing apply is still the result");
+    assert!(
+        err.to_string().contains("terraform apply exited 1"),
+        "{err}"
+    );
+    assert!(stack.slack(&event).is_empty(), "nothing could be posted");
+    let healthy = stack.deps().await;
+    let out =
+        event_core::flows::stop::run(&healthy, json!({ "event_id": event }), Deadline::none())
+            .await
+            .unwrap();
+    assert_eq!(out.status, Status::Destroyed);
+}
+
+#[tokio::test]
+async fn runner_terminated_during_a_run_is_reported_once_not_waited_on() {
+    let stack = Stack::get().await;
+    let deps = stack.deps().await;
+    let event = unique_event("runner-gone");
+    // A run that outlives a short deadline.
+    let out = event_core::flows::start::run(
+        &deps,
+        json!({ "event_id": event, "vars": { "apply_sleep": 20 } }),
+        Deadline::after(Duration::from_secs(12)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.status, Status::InProgress, "{out:?}");
+    let run_id = out.run_id.unwrap();
+    // The runner disappears (a spot reclaim, a mistaken click).
+    let iid = out.instance_id.unwrap();
+    stack
+        .ec2()
+        .terminate_instances()
+        .instance_ids(&iid)
+        .send()
+        .await
+        .unwrap();
+
+    let follow = json!({ "event_id": event, "follow": { "run_id": run_id } });
+    for _ in 0..2 {
+        let err = event_core::flows::start::run(&deps, follow.clone(), Deadline::none())
+            .await
+            .expect_err("the run has no outcome");
+        assert_eq!(err.stage, event_core::Stage::Runner, "{err}");
+        assert!(err.to_string().contains("runner is gone"), "{err}");
+    }
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "reported once: {posts:?}");
+    assert!(
+        posts[0].text.contains("start failed at stage `runner`"),
+        "{}",
+        posts[0].text
+    );
+
+    // On the local stack the "runner" (the sshd) lives on, and so does the run: once it has written
+    // its state, a stop (on a fresh runner) destroys what it made.
+    let until = std::time::Instant::now() + Duration::from_secs(120);
+    while stack.state_resources(&event).await.len() < 3 {
+        assert!(std::time::Instant::now() < until, "the run never ended");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    loop {
+        let out =
+            event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+                .await
+                .unwrap();
+        if out.status != Status::Busy {
+            assert_eq!(out.status, Status::Destroyed, "{out:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "the run never ended");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(stack.state_resources(&event).await.is_empty());
+    assert!(stack.live_instances(&event).await.is_empty());
 }
