@@ -146,9 +146,22 @@ async fn state_listing(stack: &Stack, event: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Invokes, and follows up while the function hands over (the emulator fires no schedules).
-fn invoke_until_done(watch: &Watch, function: &str, file: &str) -> Result<Value, String> {
-    let mut out = watch.invoke(function, file)?;
+/// Invokes with the sample file, or with its payload under another event id, and follows up while
+/// the function hands over (the emulator fires no schedules).
+fn invoke_until_done(
+    watch: &Watch,
+    function: &str,
+    file: &str,
+    event: Option<&str>,
+) -> Result<Value, String> {
+    let mut out = match event {
+        None => watch.invoke(function, file)?,
+        Some(id) => {
+            let mut payload = sample(file.trim_start_matches("events/"));
+            payload["event_id"] = json!(id);
+            watch.invoke_json(function, &payload)?
+        }
+    };
     while out["status"] == "in_progress" {
         let follow = match out["run_id"].as_str() {
             Some(run) => json!({ "event_id": out["event_id"], "follow": { "run_id": run } }),
@@ -182,19 +195,22 @@ impl Stages<'_> {
     }
 }
 
-/// Runs the lifecycle. `own_group`: run `cargo lambda watch` in its own process group (tests).
-pub async fn lifecycle(stack: &Stack, own_group: bool) -> Report {
-    let event = sample("start.json")["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+/// Runs the lifecycle of the sample event, or of the same payloads under `event_id` (tests, which
+/// share the stack). `own_group`: run `cargo lambda watch` in its own process group (tests).
+pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -> Report {
+    let event = event_id.map(str::to_owned).unwrap_or_else(|| {
+        sample("start.json")["event_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
     let mut report = Report {
         event_id: event.clone(),
         ..Report::default()
     };
     let mut st = Stages(&mut report);
     std::fs::create_dir_all(root().join(".local/logs")).unwrap();
-    let log = root().join(".local/logs/demo-cargo-lambda-watch.log");
+    let log = root().join(format!(".local/logs/demo-cargo-lambda-watch-{event}.log"));
 
     let t = st.begin("cargo lambda watch (the Lambda runtime, on 127.0.0.1)");
     let watch = Watch::start(&[], &log, own_group);
@@ -207,7 +223,7 @@ pub async fn lifecycle(stack: &Stack, own_group: bool) -> Report {
 
     // event-start
     let t = st.begin("event-start: cargo lambda invoke event-start --data-file events/start.json");
-    let start = invoke_until_done(&watch, "event-start", "events/start.json");
+    let start = invoke_until_done(&watch, "event-start", "events/start.json", event_id);
     match &start {
         Ok(o) => {
             say(&format!("    {o}"));
@@ -252,12 +268,14 @@ pub async fn lifecycle(stack: &Stack, own_group: bool) -> Report {
     // event-stop, with the emulator's DMS task driven to a finished load.
     let t = st.begin("event-stop: cargo lambda invoke event-stop --data-file events/stop.json");
     let stop = std::thread::scope(|scope| {
-        let handle = scope.spawn(|| invoke_until_done(&watch, "event-stop", "events/stop.json"));
+        let handle =
+            scope.spawn(|| invoke_until_done(&watch, "event-stop", "events/stop.json", event_id));
         let task_id = format!("event-tier-{event}");
         let until = Instant::now() + Duration::from_secs(600);
         let rt = tokio::runtime::Handle::current();
         while !handle.is_finished() && Instant::now() < until {
-            let task = tokio::task::block_in_place(|| rt.block_on(stack.dms_task(&task_id)));
+            let task = tokio::task::block_in_place(|| rt.block_on(stack.try_dms_task(&task_id)))
+                .unwrap_or_default();
             if task["status"] == "running" && !task["start_type"].is_null() {
                 say(&format!(
                     "    [emulator] the final migration ({}) is running; moto moves no data, so the demo marks the load finished",

@@ -4,7 +4,9 @@
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_lifecycle_creates_a_non_empty_tier_and_leaves_nothing_behind() {
     let stack = event_tier_tests::Stack::get().await;
-    let report = event_tier_tests::demo::lifecycle(&stack, true).await;
+    // Its own event id: other tests use the sample's at the same time.
+    let event = event_tier_tests::unique_event("demo");
+    let report = event_tier_tests::demo::lifecycle(&stack, true, Some(&event)).await;
     let summary = report.summary();
     println!("{summary}");
     assert_eq!(report.start_status, "applied", "{summary}");

@@ -4,7 +4,7 @@
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let stack = event_tier_tests::Stack::get().await;
-    let report = event_tier_tests::demo::lifecycle(&stack, false).await;
+    let report = event_tier_tests::demo::lifecycle(&stack, false, None).await;
     println!("{}", report.summary());
     std::process::exit(if report.ok() { 0 } else { 1 });
 }
