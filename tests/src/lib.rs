@@ -179,24 +179,7 @@ impl Stack {
         let Some(state) = self.state(event).await else {
             return vec![];
         };
-        state["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["mode"] == "managed")
-            .flat_map(|r| {
-                let t = format!(
-                    "{}.{}",
-                    r["type"].as_str().unwrap(),
-                    r["name"].as_str().unwrap()
-                );
-                r["instances"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(move |_| t.clone())
-            })
-            .collect()
+        managed_addresses(&state)
     }
 
     /// Security groups named after the event (the fixture tier creates one).
@@ -277,6 +260,29 @@ impl Stack {
         let (code, answer) = http("POST", &url, Some(&body)).await;
         assert_eq!(code, 200, "{answer}");
     }
+}
+
+/// The managed resources of a Terraform state document, as `type.name`, one entry per instance.
+pub fn managed_addresses(state: &Value) -> Vec<String> {
+    state["resources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r["mode"] == "managed")
+        .flat_map(|r| {
+            let address = format!(
+                "{}.{}",
+                r["type"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            );
+            r["instances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |_| address.clone())
+        })
+        .collect()
 }
 
 /// A plain HTTP/1.1 request on loopback (the sink's and the emulator's control paths), without pulling

@@ -82,26 +82,7 @@ impl Workdir {
         let Ok(bytes) = std::fs::read(self.path().join("terraform.tfstate")) else {
             return vec![];
         };
-        let state: Value = serde_json::from_slice(&bytes).unwrap();
-        state["resources"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| r["mode"] == "managed")
-            .flat_map(|r| {
-                let address = format!(
-                    "{}.{}",
-                    r["type"].as_str().unwrap(),
-                    r["name"].as_str().unwrap()
-                );
-                r["instances"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(move |_| address.clone())
-            })
-            .collect()
+        event_tier_tests::managed_addresses(&serde_json::from_slice(&bytes).unwrap())
     }
 }
 
