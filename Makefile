@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraformrc
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build release test lint tf-check checkov local-up local-down demo
+.PHONY: help setup build release test lint tf-check checkov deny local-up local-down demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
@@ -15,6 +15,7 @@ help:
 	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
 	@echo "make local-down  stop it"
 	@echo "make release     build target/release/event-start and event-stop"
+	@echo "make deny        cargo-deny: licences, duplicate crates, crate sources (part of make lint)"
 
 setup: .local/terraformrc
 	@local/setup.sh
@@ -48,7 +49,16 @@ tf-check: .local/terraformrc
 checkov: setup
 	.local/checkov-venv/bin/checkov -d infra --framework terraform --skip-download --compact --quiet
 
-lint: tf-check checkov
+# cargo-deny on Cargo.lock (deny.toml): licences we may ship, no avoidable duplicate crates, crates
+# from crates.io only. Offline; the advisories check is left out (its database is on GitHub).
+# Installs the pinned cargo-deny into ~/.cargo/bin unless that version is already there.
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	@cargo deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
+	  || cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION)
+	cargo deny check licenses bans sources
+
+lint: tf-check checkov deny
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
