@@ -240,6 +240,7 @@ def seed(endpoint, sink_port, ssh_dir):
         "ops_db_port": 5432,
         "ops_db_name": "shop",
     }
+    platform["observability"] = seed_observability(kw, iam, s3)
     boto3.client("ssm", **kw).put_parameter(Name="/event-tier/platform", Type="String",
                                             Value=json.dumps(platform))
     # The account-level roles DMS itself requires (in AWS, infra/control creates them).
@@ -266,6 +267,48 @@ def seed(endpoint, sink_port, ssh_dir):
         "EVENT_TIER_RUNNER_SECURITY_GROUP_ID": sg,
         "EVENT_TIER_RUNNER_INSTANCE_PROFILE": "event-tier-runner",
         "EVENT_TIER_LOCAL_VPC_ID": vpc,
+    }
+
+
+def seed_observability(kw, iam, s3):
+    """What infra/control gives the tiers' alarms and log shipping (the platform document's
+    `observability`): the alarm forwarder (a placeholder: moto runs no function code), the alarm
+    topics' key, the log archive's Firehose stream (into a bucket of its own) and delivery role."""
+    import io
+    import zipfile
+
+    import boto3
+
+    def role(name, service):
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": service}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\nexit 1\n")
+    forwarder = boto3.client("lambda", **kw).create_function(
+        FunctionName="event-alarm", Runtime="provided.al2023", Handler="bootstrap",
+        Role=role("local-event-alarm", "lambda.amazonaws.com"), Code={"ZipFile": package.getvalue()},
+    )["FunctionArn"]
+    key = boto3.client("kms", **kw).create_key(Description="event-tier local control key")["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="event-tier-logs-local")
+    stream = boto3.client("firehose", **kw).create_delivery_stream(
+        DeliveryStreamName="event-logs", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": role("local-event-log-firehose", "firehose.amazonaws.com"),
+            "BucketARN": "arn:aws:s3:::event-tier-logs-local",
+            "Prefix": "logs/event=!{partitionKeyFromQuery:event}/source=!{partitionKeyFromQuery:source}/dt=!{timestamp:yyyy-MM-dd}/",
+            "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/",
+        },
+    )["DeliveryStreamARN"]
+    return {
+        "alarm_function_arn": forwarder,
+        "alarm_kms_key_arn": key,
+        "log_delivery_role_arn": role("local-event-log-delivery", f"logs.{REGION}.amazonaws.com"),
+        "log_delivery_stream_arn": stream,
+        "start_function_name": "event-start",
+        "stop_function_name": "event-stop",
     }
 
 

@@ -22,6 +22,8 @@ locals {
     # A run that outlives an invocation is followed up by a one-off schedule in this group.
     EVENT_TIER_FOLLOW_UP_ROLE_ARN       = aws_iam_role.scheduler.arn
     EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP = aws_scheduler_schedule_group.follow_ups.name
+    # The runners' CloudWatch agent ships each run's Terraform output here (logs.tf).
+    EVENT_TIER_RUNNER_LOG_GROUP = aws_cloudwatch_log_group.runner.name
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn

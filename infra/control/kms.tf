@@ -1,5 +1,5 @@
-# The control plane's own key: the secrets, the state bucket, the functions' logs and the alarm
-# topic. Rotated yearly. Principals of this account get access through their IAM policies (the
+# The control plane's own key: the secrets, the state bucket, the functions' and runners' logs, the
+# log archive, and the alarm topics (the control plane's and the event tiers'). Rotated yearly. Principals of this account get access through their IAM policies (the
 # functions' and the runner's roles name this key); AWS services get only what they need below.
 
 resource "aws_kms_key" "control" {
@@ -49,7 +49,11 @@ data "aws_iam_policy_document" "kms" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-*"]
+      values = [
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-*",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/runner",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/kinesisfirehose/${var.name}-logs",
+      ]
     }
   }
 

@@ -106,3 +106,28 @@ output "platform_parameter_name" {
   description = "SSM parameter the event tiers read the platform from."
   value       = aws_ssm_parameter.platform.name
 }
+
+output "alarm_function_name" {
+  description = "The event-alarm function (alarm notifications from SNS to Slack)."
+  value       = aws_lambda_function.alarm.function_name
+}
+
+output "alarm_function_arn" {
+  description = "ARN of the event-alarm function; the event tiers' alarm topics invoke it."
+  value       = aws_lambda_function.alarm.arn
+}
+
+output "log_bucket" {
+  description = "The log archive bucket (logs/event=<id>/source=<source>/dt=<yyyy-mm-dd>/)."
+  value       = aws_s3_bucket.logs.id
+}
+
+output "log_delivery_stream_name" {
+  description = "The Firehose delivery stream every shipped log group subscribes to."
+  value       = aws_kinesis_firehose_delivery_stream.logs.name
+}
+
+output "runner_log_group" {
+  description = "Log group of the runners' Terraform output."
+  value       = aws_cloudwatch_log_group.runner.name
+}

@@ -17,6 +17,18 @@ resource "aws_ssm_parameter" "platform" {
     ops_db_server_name = var.ops_db_server_name
     ops_db_port        = var.ops_db_port
     ops_db_name        = var.ops_db_name
+    # The tiers' alarms, dashboard and log shipping (infra/event-tier: alarms.tf, dashboard.tf,
+    # logs.tf): the forwarder their topics invoke, the key their topics are encrypted with (its
+    # policy lets CloudWatch publish), the stream and role of their log subscriptions, and the
+    # functions their dashboard shows.
+    observability = {
+      alarm_function_arn      = aws_lambda_function.alarm.arn
+      alarm_kms_key_arn       = aws_kms_key.control.arn
+      log_delivery_role_arn   = aws_iam_role.log_delivery.arn
+      log_delivery_stream_arn = aws_kinesis_firehose_delivery_stream.logs.arn
+      start_function_name     = aws_lambda_function.start.function_name
+      stop_function_name      = aws_lambda_function.stop.function_name
+    }
   })
 }
 

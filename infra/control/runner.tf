@@ -238,11 +238,97 @@ data "aws_iam_policy_document" "runner" {
   }
 
   statement {
+    sid = "TierLogShipping"
+    # The tiers' subscription filters (to the log archive stream) and the DMS error metric filter.
+    actions = [
+      "logs:PutSubscriptionFilter",
+      "logs:DeleteSubscriptionFilter",
+      "logs:DescribeSubscriptionFilters",
+      "logs:PutMetricFilter",
+      "logs:DeleteMetricFilter",
+      "logs:DescribeMetricFilters",
+    ]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${local.tier_prefix}/*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/rds/instance/${local.tier_prefix}-*",
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:dms-tasks-${local.tier_prefix}-*",
+    ]
+  }
+
+  statement {
+    sid       = "PassTheLogDeliveryRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.log_delivery.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["logs.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "TierAlarmTopics"
+    actions = [
+      "sns:CreateTopic",
+      "sns:DeleteTopic",
+      "sns:GetTopicAttributes",
+      "sns:SetTopicAttributes",
+      "sns:ListTagsForResource",
+      "sns:TagResource",
+      "sns:UntagResource",
+      "sns:Subscribe",
+      "sns:Unsubscribe",
+      "sns:GetSubscriptionAttributes",
+      "sns:SetSubscriptionAttributes",
+    ]
+    resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.tier_prefix}-*"]
+  }
+
+  statement {
+    sid = "TierAlarmsAndDashboards"
+    actions = [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+      "cloudwatch:PutDashboard",
+      "cloudwatch:GetDashboard",
+      "cloudwatch:DeleteDashboards",
+    ]
+    resources = [
+      "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.tier_prefix}-*",
+      "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard/${local.tier_prefix}-*",
+    ]
+  }
+
+  statement {
+    sid = "RunnerLogs"
+    # The runner's CloudWatch agent: each run's Terraform output, into the runner log group only.
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.runner.arn, "${aws_cloudwatch_log_group.runner.arn}:*"]
+  }
+
+  statement {
+    sid       = "RunnerLogsEncrypted"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.control.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["logs.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
     sid = "DescribeForTerraform"
     # Describe/List calls of EC2 and CloudWatch Logs accept no resource but "*".
     actions = [
       "ec2:Describe*",
       "logs:DescribeLogGroups",
+      "cloudwatch:DescribeAlarms",
       "kms:DescribeKey",
       "kms:ListAliases",
     ]

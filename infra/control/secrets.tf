@@ -14,7 +14,7 @@ resource "aws_secretsmanager_secret" "runner_ssh_key" {
 resource "aws_secretsmanager_secret" "slack_webhook" {
   #checkov:skip=CKV2_AWS_57:A Slack incoming-webhook URL is issued by Slack, not generated: rotated by hand (README).
   name_prefix             = "${var.name}/slack-webhook-"
-  description             = "Slack incoming-webhook URL the ${var.name}-start/-stop functions report to."
+  description             = "Slack incoming-webhook URL the ${var.name}-start/-stop functions report to, and ${var.name}-alarm posts alarms to."
   kms_key_id              = aws_kms_key.control.arn
   recovery_window_in_days = var.secret_recovery_window_days
 }
@@ -32,7 +32,7 @@ resource "aws_secretsmanager_secret" "runner_host_key" {
 locals {
   secret_readers = {
     runner_ssh_key  = { arn = aws_secretsmanager_secret.runner_ssh_key.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
-    slack_webhook   = { arn = aws_secretsmanager_secret.slack_webhook.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
+    slack_webhook   = { arn = aws_secretsmanager_secret.slack_webhook.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn, aws_iam_role.alarm.arn] }
     runner_host_key = { arn = aws_secretsmanager_secret.runner_host_key.arn, roles = [aws_iam_role.runner.arn] }
   }
 }

@@ -113,6 +113,18 @@ variable "stop_zip_path" {
   }
 }
 
+variable "alarm_zip_path" {
+  description = "Deployment package of event-alarm (a zip holding `bootstrap`), relative to the working directory."
+  type        = string
+  default     = "../../dist/event-alarm.zip"
+  nullable    = false
+
+  validation {
+    condition     = fileexists(var.alarm_zip_path)
+    error_message = "alarm_zip_path names no file: build the packages first (see README, \"Deploy\")."
+  }
+}
+
 variable "function_memory_mb" {
   description = "Memory of each function, in MB."
   type        = number
@@ -466,4 +478,36 @@ variable "alarm_topic_arn" {
     condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
     error_message = "alarm_topic_arn must be an SNS topic ARN, or null."
   }
+}
+
+# The log archive (logs.tf).
+
+variable "log_bucket_name" {
+  description = "Name of the log archive bucket; null: `<name>-logs-<account id>-<region>`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.log_bucket_name))
+    error_message = "log_bucket_name must be a valid S3 bucket name (3-63 lower-case letters, digits, '.' and '-')."
+  }
+}
+
+variable "log_archive_days" {
+  description = "Days the archived logs are kept in S3."
+  type        = number
+  default     = 400
+  nullable    = false
+
+  validation {
+    condition     = var.log_archive_days >= 1 && floor(var.log_archive_days) == var.log_archive_days
+    error_message = "log_archive_days must be a whole number of at least 1."
+  }
+}
+
+variable "log_bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the log archive bucket with the archived logs in it."
+  type        = bool
+  default     = false
+  nullable    = false
 }

@@ -8,7 +8,8 @@ data "aws_ssm_parameter" "platform" {
     postcondition {
       condition = (
         can(jsondecode(self.insecure_value)) &&
-        try(toset(keys(jsondecode(self.insecure_value))), null) == toset(local.platform_keys) &&
+        length(setsubtract(toset(local.platform_keys), try(keys(jsondecode(self.insecure_value)), []))) == 0 &&
+        length(setsubtract(try(keys(jsondecode(self.insecure_value)), []), toset(concat(local.platform_keys, ["observability"])))) == 0 &&
         can(tostring(jsondecode(self.insecure_value).vpc_id)) &&
         can(tolist(jsondecode(self.insecure_value).public_subnet_ids)) &&
         can(tolist(jsondecode(self.insecure_value).private_subnet_ids)) &&
@@ -19,7 +20,15 @@ data "aws_ssm_parameter" "platform" {
         can(tonumber(jsondecode(self.insecure_value).ops_db_port)) &&
         can(tostring(jsondecode(self.insecure_value).ops_db_name))
       )
-      error_message = "SSM parameter /event-tier/platform must be a JSON object with exactly the keys ${join(", ", local.platform_keys)} (strings, lists of subnet ids, and numbers for the ports)."
+      error_message = "SSM parameter /event-tier/platform must be a JSON object with exactly the keys ${join(", ", local.platform_keys)}, and optionally observability (strings, lists of subnet ids, and numbers for the ports)."
+    }
+    postcondition {
+      condition = try(jsondecode(self.insecure_value).observability, null) == null || try(
+        toset(keys(jsondecode(self.insecure_value).observability)) == toset(local.observability_keys) &&
+        alltrue([for k in local.observability_keys : can(regex("^[^ ]+$", jsondecode(self.insecure_value).observability[k]))]),
+        false
+      )
+      error_message = "The observability object of SSM parameter /event-tier/platform must have exactly the keys ${join(", ", local.observability_keys)}, each a non-empty string (ARNs and function names)."
     }
     postcondition {
       condition     = try(length(jsondecode(self.insecure_value).public_subnet_ids) >= 2 && length(jsondecode(self.insecure_value).private_subnet_ids) >= 2, false)
@@ -50,6 +59,19 @@ locals {
   ]
   platform = jsondecode(data.aws_ssm_parameter.platform.insecure_value)
 
+  # What infra/control adds for the tiers' alarms, dashboard and log shipping (README, "Observability").
+  # Optional, so that a platform document written before it still applies: then the tier's alarms go
+  # to its topic with no one subscribed and its logs stay in CloudWatch Logs (check "observability").
+  observability_keys = [
+    "alarm_function_arn",
+    "alarm_kms_key_arn",
+    "log_delivery_role_arn",
+    "log_delivery_stream_arn",
+    "start_function_name",
+    "stop_function_name",
+  ]
+  observability = try(local.platform.observability, null)
+
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
@@ -64,4 +86,11 @@ locals {
 
   # The target schema in the operations database: PostgreSQL identifiers take no '-'.
   target_schema = "event_${replace(var.event_id, "-", "_")}"
+}
+
+check "observability" {
+  assert {
+    condition     = local.observability != null
+    error_message = "The platform document has no observability settings (infra/control publishes them): the tier's alarms reach no one and its logs are not shipped to S3."
+  }
 }

@@ -146,3 +146,15 @@ variable "dms_instance_class" {
     error_message = "dms_instance_class must look like dms.<family>.<size>, e.g. dms.t3.medium."
   }
 }
+
+variable "db_connections_alarm" {
+  description = "Connections to the event database above which the tier alarms (RDS PostgreSQL allows about memory / 9.5 MB: some 900 on db.t4g.large)."
+  type        = number
+  default     = 700
+  nullable    = false
+
+  validation {
+    condition     = var.db_connections_alarm >= 1 && floor(var.db_connections_alarm) == var.db_connections_alarm
+    error_message = "db_connections_alarm must be a whole number of at least 1."
+  }
+}

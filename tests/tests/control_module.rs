@@ -244,7 +244,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
     .unwrap();
     let fixture: PathBuf = module.join("tests/fixtures/placeholder.zip");
     std::fs::create_dir(dir.path().join("dist")).unwrap();
-    for package in ["event-start.zip", "event-stop.zip"] {
+    for package in ["event-start.zip", "event-stop.zip", "event-alarm.zip"] {
         std::fs::copy(&fixture, dir.path().join("dist").join(package)).unwrap();
     }
 
@@ -272,6 +272,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
         "runner_subnet_id": stack.var("EVENT_TIER_RUNNER_SUBNET_ID"),
         "start_zip_path": "dist/event-start.zip",
         "stop_zip_path": "dist/event-stop.zip",
+        "alarm_zip_path": "dist/event-alarm.zip",
         "function_reserved_concurrency": -1,
         "log_retention_days": 1,
         "events": events(),
@@ -342,6 +343,12 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
         "aws_security_group.functions",
         "aws_ssm_parameter.platform",
         "aws_sqs_queue.dead_letters",
+        "aws_lambda_function.alarm",
+        "aws_lambda_permission.alarm_from_tier_topics",
+        "aws_sns_topic_subscription.control_alarms_to_slack",
+        "aws_s3_bucket.logs",
+        "aws_kinesis_firehose_delivery_stream.logs",
+        "aws_cloudwatch_log_group.runner",
     ] {
         assert!(
             created.iter().any(|a| a == address),

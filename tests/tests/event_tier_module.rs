@@ -41,6 +41,12 @@ const TIER: &[&str] = &[
     "aws_cloudwatch_log_group.dms",
     "aws_iam_role.dms_secrets",
     "aws_iam_role.scheduler",
+    "aws_cloudwatch_dashboard.this",
+    "aws_sns_topic.alarms",
+    "aws_sns_topic_subscription.alarm_forwarder",
+    "aws_cloudwatch_metric_alarm.this",
+    "aws_cloudwatch_log_metric_filter.dms_errors",
+    "aws_cloudwatch_log_subscription_filter.archive",
 ];
 
 /// The attributes of the one instance of `type.name` in a state document.

@@ -12,6 +12,7 @@ variables {
   private_subnet_ids     = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
   start_zip_path         = "tests/fixtures/placeholder.zip"
   stop_zip_path          = "tests/fixtures/placeholder.zip"
+  alarm_zip_path         = "tests/fixtures/placeholder.zip"
   runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
   runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
   container_image        = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop:1.2.3"
@@ -228,9 +229,37 @@ run "runner_manages_only_event_tier_iam_secrets_logs_and_state" {
     condition = alltrue(flatten([
       for s in data.aws_iam_policy_document.runner.statement : [
         for r in s.resources : can(regex("^arn:aws:iam::123456789012:(role|policy)/event-tier-\\*$", r)) || r == "arn:aws:iam::123456789012:role/aws-service-role/*"
-      ] if anytrue([for a in s.actions : startswith(a, "iam:")])
+      ] if anytrue([for a in s.actions : startswith(a, "iam:")]) && s.sid != "PassTheLogDeliveryRole"
     ]))
     error_message = "the runner's IAM permissions must be limited to roles and policies named event-tier-*"
+  }
+  assert {
+    condition = [for s in data.aws_iam_policy_document.runner.statement : {
+      actions   = s.actions
+      resources = s.resources
+      condition = [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}"]
+      } if s.sid == "PassTheLogDeliveryRole"] == [{
+      actions   = toset(["iam:PassRole"])
+      resources = toset([aws_iam_role.log_delivery.arn])
+      condition = ["StringEquals iam:PassedToService=logs.amazonaws.com"]
+    }]
+    error_message = "beside event-tier-* roles, the runner may only pass the log delivery role, to CloudWatch Logs (the tiers' subscription filters)"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : [
+        for r in s.resources : can(regex("^arn:aws:(sns:ap-northeast-2:123456789012:event-tier-\\*|cloudwatch:ap-northeast-2:123456789012:alarm:event-tier-\\*|cloudwatch::123456789012:dashboard/event-tier-\\*)$", r))
+      ] if anytrue([for a in s.actions : startswith(a, "sns:") || (startswith(a, "cloudwatch:") && a != "cloudwatch:DescribeAlarms")])
+    ]))
+    error_message = "the runner's SNS and CloudWatch writes are limited to topics, alarms and dashboards named event-tier-*"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : [
+        for r in s.resources : can(regex("^arn:aws:logs:ap-northeast-2:123456789012:log-group:(/event-tier/\\*|/aws/rds/instance/event-tier-\\*|dms-tasks-event-tier-\\*)$", r))
+      ] if s.sid == "TierLogShipping"
+    ]))
+    error_message = "the runner's subscription and metric filters are limited to the tiers' log groups"
   }
   assert {
     condition = alltrue([

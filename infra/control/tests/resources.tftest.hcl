@@ -12,6 +12,7 @@ variables {
   private_subnet_ids     = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
   start_zip_path         = "tests/fixtures/placeholder.zip"
   stop_zip_path          = "tests/fixtures/placeholder.zip"
+  alarm_zip_path         = "tests/fixtures/placeholder.zip"
   runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
   runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
   container_image        = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop:1.2.3"
@@ -64,6 +65,21 @@ override_resource {
   values = { arn = "arn:aws:sns:ap-northeast-2:123456789012:event-alarms" }
 }
 
+override_resource {
+  target = aws_lambda_function.alarm
+  values = { arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm" }
+}
+
+override_resource {
+  target = aws_kinesis_firehose_delivery_stream.logs
+  values = { arn = "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/event-logs" }
+}
+
+override_resource {
+  target = aws_iam_role.log_delivery
+  values = { arn = "arn:aws:iam::123456789012:role/event-log-delivery" }
+}
+
 run "functions_are_provided_al2023_x86_64_bootstrap_zips_with_15_minutes" {
   assert {
     condition = alltrue([for f in [aws_lambda_function.start, aws_lambda_function.stop] :
@@ -109,6 +125,7 @@ run "functions_get_the_configuration_table_of_the_readme" {
       EVENT_TIER_FOLLOW_UP_ROLE_ARN         = aws_iam_role.scheduler.arn
       EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP   = "event-follow-ups"
       EVENT_TIER_RUNNER_READY_TIMEOUT_SECS  = "900"
+      EVENT_TIER_RUNNER_LOG_GROUP           = "/event/runner"
     })
     error_message = "environment: ${jsonencode(aws_lambda_function.start.environment[0].variables)}"
   }
@@ -240,6 +257,14 @@ run "platform_parameter_holds_exactly_the_keys_the_tiers_read" {
       ops_db_server_name = "ops-db.shop.internal"
       ops_db_port        = 5432
       ops_db_name        = "shop"
+      observability = {
+        alarm_function_arn      = "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm"
+        alarm_kms_key_arn       = "arn:aws:kms:ap-northeast-2:123456789012:key/00000000-0000-4000-8000-000000000000"
+        log_delivery_role_arn   = "arn:aws:iam::123456789012:role/event-log-delivery"
+        log_delivery_stream_arn = "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/event-logs"
+        start_function_name     = "event-start"
+        stop_function_name      = "event-stop"
+      }
     }
     error_message = "platform: ${nonsensitive(aws_ssm_parameter.platform.value)}"
   }

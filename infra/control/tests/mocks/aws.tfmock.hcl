@@ -128,3 +128,9 @@ mock_resource "aws_cloudwatch_metric_alarm" {
     arn = "arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:mock"
   }
 }
+
+mock_resource "aws_kinesis_firehose_delivery_stream" {
+  defaults = {
+    arn = "arn:aws:firehose:ap-northeast-2:123456789012:deliverystream/event-logs"
+  }
+}

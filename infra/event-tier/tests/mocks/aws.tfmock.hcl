@@ -16,7 +16,15 @@ mock_data "aws_ssm_parameter" {
         "ops_db_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:event-tier/ops-db-AbCdEf",
         "ops_db_server_name": "ops-db.internal.example",
         "ops_db_port": 5432,
-        "ops_db_name": "shop"
+        "ops_db_name": "shop",
+        "observability": {
+          "alarm_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:event-alarm",
+          "alarm_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000",
+          "log_delivery_role_arn": "arn:aws:iam::123456789012:role/event-log-delivery",
+          "log_delivery_stream_arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/event-logs",
+          "start_function_name": "event-start",
+          "stop_function_name": "event-stop"
+        }
       }
     EOT
   }
@@ -121,5 +129,23 @@ mock_resource "aws_dms_replication_task" {
 mock_resource "aws_scheduler_schedule" {
   defaults = {
     arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/mock"
+  }
+}
+
+mock_resource "aws_sns_topic" {
+  defaults = {
+    arn = "arn:aws:sns:us-east-1:123456789012:mock-alarms"
+  }
+}
+
+mock_resource "aws_cloudwatch_metric_alarm" {
+  defaults = {
+    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mock"
+  }
+}
+
+mock_resource "aws_cloudwatch_dashboard" {
+  defaults = {
+    dashboard_arn = "arn:aws:cloudwatch::123456789012:dashboard/mock"
   }
 }
