@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod slack;
 pub mod ssh;
 pub mod terraform;
+pub mod timing;
 
 pub use config::Config;
 pub use error::{Error, InputError};

@@ -5,7 +5,10 @@
 #
 #   runner.sh start <apply|destroy> <run-id>  prints "started <run-id>", or "busy <run-id>" when a run
 #                                             of this event holds the lock
-#   runner.sh poll <run-id> <offset>          prints one status line, then the run's log from <offset>
+#   runner.sh poll <run-id> <offset> [wait]   prints one status line, then the run's log from <offset>;
+#                                             with [wait] (whole seconds, at most 60) it first waits up
+#                                             to that long for a running run to end (a long poll: the
+#                                             end is seen within 0.2 s, not at the next poll)
 #   runner.sh exec <apply|destroy> <run-id>   the detached run itself (internal)
 set -u
 run_dir=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +37,7 @@ exec)
   cd "$run_dir/module" || exit 1
   stage() { echo "$1" > "$dir/stage"; echo "== event-tier: $1"; }
   code=0
+  date +%s%N > "$dir/started_ns"
   stage init
   terraform init -input=false -no-color -reconfigure -backend-config=backend.hcl || code=$?
   if [ "$code" -eq 0 ]; then
@@ -55,23 +59,35 @@ exec)
     *) echo "unknown action $action"; code=2 ;;
     esac
   fi
+  date +%s%N > "$dir/ended_ns"
   echo "$code" > "$dir/exit.tmp" && mv "$dir/exit.tmp" "$dir/exit"
   echo "== event-tier: done, exit $code"
   ;;
 poll)
-  run=$2 off=$3 dir="$here/runs/$2"
+  run=$2 off=$3 max_wait=${4:-0} dir="$here/runs/$2"
   if [ ! -d "$dir" ]; then
     echo "state=unknown"
     exit 0
   fi
+  [ "$max_wait" -le 60 ] 2>/dev/null || max_wait=0
+  ticks=$((max_wait * 5))
+  while [ "$ticks" -gt 0 ] && [ ! -f "$dir/exit" ] && [ "$(cat "$here/current" 2>/dev/null)" = "$run" ] \
+    && ! flock -n "$here/lock" true; do
+    sleep 0.2
+    ticks=$((ticks - 1))
+  done
   stage=$(cat "$dir/stage" 2>/dev/null || echo unknown)
   changes=yes; [ -e "$dir/nochange" ] && changes=no
+  took=""
+  if [ -f "$dir/started_ns" ] && [ -f "$dir/ended_ns" ]; then
+    took=" took_ms=$((($(cat "$dir/ended_ns") - $(cat "$dir/started_ns")) / 1000000))"
+  fi
   if [ -f "$dir/exit" ]; then
-    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes"
+    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes$took"
   elif [ "$(cat "$here/current" 2>/dev/null)" = "$run" ] && ! flock -n "$here/lock" true; then
     echo "state=running stage=$stage"
   elif [ -f "$dir/exit" ]; then
-    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes"
+    echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes$took"
   else
     echo "state=lost stage=$stage"
   fi

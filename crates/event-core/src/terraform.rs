@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -12,6 +13,8 @@ use crate::payload::EventId;
 use crate::records::state_key;
 use crate::runner::shell_quote;
 use crate::ssh::Session;
+use crate::timing;
+use tracing::Instrument;
 
 const PROTOCOL: &str = include_str!("runner-protocol.sh");
 /// Largest log chunk one poll returns (the script's `head -c`).
@@ -159,6 +162,8 @@ pub struct Poll {
     pub stage: String,
     /// Log bytes from the requested offset on.
     pub chunk: Vec<u8>,
+    /// How long a finished run took on the runner (Terraform's own time), when it says.
+    pub took: Option<Duration>,
 }
 
 /// An event's work directory on the runner, reached through an SSH session.
@@ -175,8 +180,24 @@ impl<'a> Workspace<'a> {
         Self { session, root, dir }
     }
 
+    /// A remote command, timed as `remote` (see [`crate::timing`]).
+    async fn exec(&self, command: &str) -> Result<crate::ssh::Output> {
+        self.session
+            .exec(command)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "remote"))
+            .await
+    }
+
+    /// An upload, timed as `upload`.
+    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()> {
+        self.session
+            .upload(path, content, mode)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "upload"))
+            .await
+    }
+
     async fn run(&self, what: &str, command: &str) -> Result<Vec<u8>> {
-        let out = self.session.exec(command).await?;
+        let out = self.exec(command).await?;
         if out.status != 0 {
             return Err(Error::Terraform {
                 action: what.to_owned(),
@@ -193,7 +214,6 @@ impl<'a> Workspace<'a> {
     /// True once the runner's user data has finished (it writes `<workdir>/.ready`).
     pub async fn ready(&self) -> Result<bool> {
         let out = self
-            .session
             .exec(&format!(
                 "test -e {} && command -v terraform >/dev/null && command -v flock >/dev/null",
                 shell_quote(&format!("{}/.ready", self.root))
@@ -222,32 +242,28 @@ impl<'a> Workspace<'a> {
             &format!("mkdir -p {}/module", shell_quote(&run_dir)),
         )
         .await?;
-        self.session
-            .upload(
-                &format!("{run_dir}/runner.sh"),
-                PROTOCOL.as_bytes().to_vec(),
-                0o755,
-            )
-            .await?;
+        self.upload(
+            &format!("{run_dir}/runner.sh"),
+            PROTOCOL.as_bytes().to_vec(),
+            0o755,
+        )
+        .await?;
         for (name, content) in &module.files {
-            self.session
-                .upload(&format!("{run_dir}/module/{name}"), content.clone(), 0o644)
+            self.upload(&format!("{run_dir}/module/{name}"), content.clone(), 0o644)
                 .await?;
         }
-        self.session
-            .upload(
-                &format!("{run_dir}/module/zz-event.auto.tfvars.json"),
-                tfvars,
-                0o600,
-            )
-            .await?;
-        self.session
-            .upload(
-                &format!("{run_dir}/module/backend.hcl"),
-                backend_hcl.into_bytes(),
-                0o600,
-            )
-            .await?;
+        self.upload(
+            &format!("{run_dir}/module/zz-event.auto.tfvars.json"),
+            tfvars,
+            0o600,
+        )
+        .await?;
+        self.upload(
+            &format!("{run_dir}/module/backend.hcl"),
+            backend_hcl.into_bytes(),
+            0o600,
+        )
+        .await?;
         Ok(())
     }
 
@@ -274,7 +290,10 @@ impl<'a> Workspace<'a> {
         }
     }
 
-    pub async fn poll(&self, run_id: &str, offset: u64) -> Result<Poll> {
+    /// The run's state and its log from `offset`. With a non-zero `wait` (whole seconds, at most 60)
+    /// the runner first waits up to that long for a running run to end: a long poll, so the end is
+    /// seen within a fraction of a second instead of at the next poll.
+    pub async fn poll(&self, run_id: &str, offset: u64, wait: Duration) -> Result<Poll> {
         if !crate::payload::is_run_id(run_id) {
             return Err(Error::Terraform {
                 action: "poll".into(),
@@ -285,8 +304,9 @@ impl<'a> Workspace<'a> {
             .run(
                 "poll",
                 &format!(
-                    "s={}; if [ -f \"$s\" ]; then bash \"$s\" poll {run_id} {offset}; else echo state=unknown; fi",
-                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id)))
+                    "s={}; if [ -f \"$s\" ]; then bash \"$s\" poll {run_id} {offset} {}; else echo state=unknown; fi",
+                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id))),
+                    wait.as_secs().min(60)
                 ),
             )
             .await?;
@@ -322,10 +342,15 @@ fn parse_poll(out: &[u8]) -> Result<Poll> {
             });
         }
     };
+    let took = fields
+        .get("took_ms")
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis);
     Ok(Poll {
         state,
         stage,
         chunk,
+        took,
     })
 }
 
@@ -345,6 +370,9 @@ mod tests {
         );
         assert_eq!(p.stage, "apply");
         assert_eq!(p.chunk, b"Error: boom\n");
+        assert_eq!(p.took, None);
+        let p = parse_poll(b"state=done exit=0 stage=apply changes=no took_ms=61250\n").unwrap();
+        assert_eq!(p.took, Some(Duration::from_millis(61_250)));
         let p = parse_poll(b"state=running stage=plan\n").unwrap();
         assert_eq!(p.state, RunState::Running);
         assert!(parse_poll(b"bash: no such file\n").is_err());

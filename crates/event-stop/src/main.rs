@@ -2,9 +2,20 @@ use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // JSON logs when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
-    lambda_runtime::tracing::init_default_subscriber();
+    // JSON logs when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT), and where each
+    // invocation's time went (one `timings` line after each).
+    let timings = event_core::timing::init_logging();
     let config = event_core::Config::from_env()?;
     let deps = event_core::Deps::from_config(config).await?;
-    run(service_fn(|event| event_stop::handle(event, &deps))).await
+    let deps = &deps;
+    run(service_fn(|event| {
+        let timings = timings.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let result = event_stop::handle(event, deps).await;
+            timings.log_invocation(started.elapsed());
+            result
+        }
+    }))
+    .await
 }

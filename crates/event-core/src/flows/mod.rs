@@ -9,8 +9,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use secrecy::SecretString;
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -25,6 +26,7 @@ use crate::secrets::Secrets;
 use crate::slack::Notifier;
 use crate::ssh::{Remote, Session, SshTarget};
 use crate::terraform::{Action, Backend, RunState, Workspace};
+use crate::timing;
 
 /// Everything a flow needs, built once per Lambda instance.
 pub struct Deps {
@@ -47,23 +49,29 @@ impl Deps {
     /// The AWS-backed dependencies. `AWS_ENDPOINT_URL` (the local stack) is honoured by the SDK.
     pub async fn from_config(config: Config) -> Result<Self, Error> {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_sdk_config(config, &sdk)
+    }
+
+    /// The same with a given SDK configuration: its endpoint, retry and timeout settings apply to
+    /// every AWS client (the fault tests point it at a fault-injecting proxy).
+    pub fn from_sdk_config(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, Error> {
         let region = sdk
             .region()
             .map(|r| r.to_string())
             .ok_or_else(|| Error::Config("AWS_REGION is not set".into()))?;
-        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
         let secrets: Arc<dyn Secrets> = Arc::new(crate::secrets::SecretsManager::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
+            aws_sdk_secretsmanager::Client::new(sdk),
         ));
         let module = Module::load(config.module_dir.as_deref())?;
         Ok(Deps {
             region: region.clone(),
             module,
             fleet: Arc::new(crate::runner::Ec2Fleet::new(
-                aws_sdk_ec2::Client::new(&sdk),
-                aws_sdk_ssm::Client::new(&sdk),
+                aws_sdk_ec2::Client::new(sdk),
+                aws_sdk_ssm::Client::new(sdk),
                 config.runner.clone(),
                 region,
             )),
@@ -78,14 +86,14 @@ impl Deps {
                 config.slack_timeout,
             )?),
             migrations: Arc::new(crate::migration::Dms::new(
-                aws_sdk_databasemigration::Client::new(&sdk),
+                aws_sdk_databasemigration::Client::new(sdk),
             )),
             inventory: Arc::new(crate::inventory::TaggingInventory::new(
-                aws_sdk_resourcegroupstagging::Client::new(&sdk),
+                aws_sdk_resourcegroupstagging::Client::new(sdk),
             )),
             follow_ups: config.follow_up_role_arn.clone().map(|role| {
                 Arc::new(crate::followup::SchedulerFollowUps::new(
-                    aws_sdk_scheduler::Client::new(&sdk),
+                    aws_sdk_scheduler::Client::new(sdk),
                     role,
                     config.follow_up_group.clone(),
                 )) as Arc<dyn FollowUps>
@@ -279,6 +287,28 @@ pub(crate) enum Followed {
         tail: String,
     },
     Pending,
+    /// The runner stopped answering and did not answer again within the SSH timeout; the run goes
+    /// on there (it is detached) and its outcome is still to be reported.
+    LostContact {
+        error: Error,
+        after: Duration,
+    },
+}
+
+/// The SSH session to a runner, and what it takes to open another one when it breaks: a dropped or
+/// stalled connection does not end a detached Terraform run, so following it only needs a new session.
+pub struct Link {
+    session: Arc<dyn Session>,
+    target: SshTarget,
+    key: SecretString,
+    /// Sessions opened, the first included.
+    pub sessions: u32,
+}
+
+impl Link {
+    pub fn session(&self) -> &dyn Session {
+        self.session.as_ref()
+    }
 }
 
 /// What a flow knows of its invocation: when it must return, and which function it is (the target
@@ -364,6 +394,21 @@ impl<'a> Flow<'a> {
         if force {
             payload["force"] = serde_json::Value::Bool(true);
         }
+        let (scheduled, how) = self.follow_up(payload).await;
+        info!(event_id = %self.event, "{what} outlives this invocation: {how}");
+        let mut o = self.outcome(
+            Status::InProgress,
+            run_id,
+            instance_id,
+            format!("{what} still runs; {how}"),
+        );
+        o.follow_up = scheduled;
+        o
+    }
+
+    /// Schedules an invocation with `payload` (when follow-ups are configured); returns the schedule
+    /// and a sentence saying how the work will be picked up.
+    async fn follow_up(&self, payload: serde_json::Value) -> (Option<String>, String) {
         let scheduled = match (&self.deps.follow_ups, &self.function_arn) {
             (Some(f), Some(arn)) => match f
                 .schedule(&self.event, arn, &payload, FOLLOW_UP_DELAY)
@@ -384,15 +429,38 @@ impl<'a> Flow<'a> {
             ),
             None => format!("invoke the function again with {payload} to follow it"),
         };
-        info!(event_id = %self.event, "{what} outlives this invocation: {how}");
-        let mut o = self.outcome(
-            Status::InProgress,
-            run_id,
-            instance_id,
-            format!("{what} still runs; {how}"),
-        );
-        o.follow_up = scheduled;
-        o
+        (scheduled, how)
+    }
+
+    /// The failure of an invocation that lost the runner while following a run: the run goes on
+    /// there, so a follow-up (scheduled when configured) reports its outcome, once.
+    pub async fn lost_contact(
+        &self,
+        error: Error,
+        after: Duration,
+        run_id: &str,
+        force: bool,
+    ) -> FlowError {
+        let mut payload =
+            serde_json::json!({ "event_id": self.event.as_str(), "follow": { "run_id": run_id } });
+        if force {
+            payload["force"] = serde_json::Value::Bool(true);
+        }
+        let (_, how) = self.follow_up(payload).await;
+        let (target, reason) = match error {
+            Error::Ssh { target, reason } => (target, reason),
+            other => ("-".to_owned(), other.to_string()),
+        };
+        FlowError::new(
+            Stage::Follow,
+            Error::Ssh {
+                target,
+                reason: format!(
+                    "contact lost while following run {run_id} and not regained within {} ({reason}); the run goes on on the runner and its outcome is reported once: {how}",
+                    human(after)
+                ),
+            },
+        )
     }
 
     /// This event's live runner; launches one (exactly one, across concurrent invocations) if none.
@@ -436,7 +504,10 @@ impl<'a> Flow<'a> {
             // Our claim, or another invocation's that has not launched after 30 s (it may have died):
             // launching with the claim's token is idempotent in EC2.
             if claim == ours || waited.elapsed() > Duration::from_secs(30) {
-                return fleet.launch(&self.event, &claim).await.map_err(e);
+                return match fleet.launch(&self.event, &claim).await {
+                    Ok(r) => Ok(r),
+                    Err(err) => self.launch_failed(&claim, err).await.map_err(e),
+                };
             }
             if let Some(r) = fleet.find(&self.event).await.map_err(e)? {
                 return Ok(r);
@@ -448,21 +519,108 @@ impl<'a> Flow<'a> {
                 }));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
+            // The claim is read again: released after a failed launch, it is ours to take.
+            claim = self
+                .deps
+                .records
+                .claim_runner(&self.event, &ours)
+                .await
+                .map_err(e)?;
         }
+    }
+
+    /// After a failed launch: if EC2 has no instance with the claim's token, the claim is released,
+    /// so that the next start launches at once instead of waiting on a claim nothing stands behind.
+    /// If the launch went through after all (its answer was lost), that runner is the event's.
+    async fn launch_failed(&self, token: &str, err: Error) -> Result<Runner, Error> {
+        match self.deps.fleet.find_by_token(&self.event, token).await {
+            Ok(Some(r)) if r.is_live() => {
+                warn!(event_id = %self.event, instance_id = %r.instance_id, error = %err, "the launch failed, but its runner exists: using it");
+                Ok(r)
+            }
+            Ok(_) => {
+                match self.deps.records.release_runner(&self.event).await {
+                    Ok(()) => info!(event_id = %self.event, "launch failed: runner claim released"),
+                    Err(e) => {
+                        warn!(event_id = %self.event, error = %e, "launch failed and its claim could not be released")
+                    }
+                }
+                Err(err)
+            }
+            Err(e) => {
+                // EC2 cannot say whether the launch went through: the claim stays, and the next start
+                // launches with the same token (idempotent in EC2) after waiting for it.
+                warn!(event_id = %self.event, error = %e, "launch failed and cannot be checked: runner claim kept");
+                Err(err)
+            }
+        }
+    }
+
+    /// A runner that cannot be used (it never reached running, or its user data never finished) is
+    /// terminated and its launch claim released: the next start or stop launches a fresh one
+    /// instead of waiting on it again, and no runner is left running untracked.
+    async fn discard(&self, runner: &Runner, stage: Stage, err: Error) -> FlowError {
+        let Error::Runner {
+            instance_id,
+            reason,
+        } = err
+        else {
+            return FlowError::new(stage, err);
+        };
+        let cfg = &self.deps.config;
+        let bound = self
+            .deadline
+            .remaining()
+            .map_or(cfg.runner.ready_timeout, |r| {
+                r.saturating_sub(cfg.deadline_margin)
+                    .min(cfg.runner.ready_timeout)
+            });
+        let what = match self
+            .deps
+            .fleet
+            .terminate_and_wait(&runner.instance_id, bound)
+            .await
+        {
+            Ok(()) => {
+                if let Err(e) = self.deps.records.release_runner(&self.event).await {
+                    warn!(event_id = %self.event, error = %e, "could not release the runner claim");
+                }
+                "it was terminated: the next start launches a fresh runner".to_owned()
+            }
+            Err(e) => format!("terminating it failed ({e}): the next start or stop tries again"),
+        };
+        warn!(event_id = %self.event, instance_id = %runner.instance_id, "unusable runner: {what}");
+        FlowError::new(
+            stage,
+            Error::Runner {
+                instance_id,
+                reason: format!("{reason}; {what}"),
+            },
+        )
     }
 
     /// Waits for the runner, connects with the pinned host key and waits until user data is done.
     /// A runner still booting is retried until `ready_timeout` after its launch.
-    pub async fn connect(&self, runner: &Runner) -> Result<Arc<dyn Session>, FlowError> {
+    /// A runner that never reaches running, or whose user data never finishes, is terminated.
+    pub async fn connect(&self, runner: &Runner) -> Result<Link, FlowError> {
         let cfg = &self.deps.config;
+        let boot_wait = || tracing::debug_span!(target: timing::TARGET, "boot_wait");
         let runner = if runner.state == "running" {
             runner.clone()
         } else {
-            self.deps
+            match self
+                .deps
                 .fleet
                 .wait_running(&runner.instance_id, cfg.runner.ready_timeout)
+                .instrument(boot_wait())
                 .await
-                .map_err(|e| FlowError::new(Stage::Runner, e))?
+            {
+                Ok(r) => r,
+                Err(e @ Error::Runner { .. }) => {
+                    return Err(self.discard(runner, Stage::Runner, e).await);
+                }
+                Err(e) => return Err(FlowError::new(Stage::Runner, e)),
+            }
         };
         let key = self
             .deps
@@ -480,21 +638,37 @@ impl<'a> Flow<'a> {
             .map(|t| (t + cfg.runner.ready_timeout.as_secs() as i64 - now).max(0) as u64)
             .unwrap_or(0);
         let until = Instant::now() + Duration::from_secs(boot_left);
-        let pause = cfg
-            .poll_interval
-            .clamp(Duration::from_millis(200), Duration::from_secs(5));
-        let in_time = |p: Duration| {
-            Instant::now() + p < until && self.deadline.allows(cfg.deadline_margin + p)
+        let pause = self.pause();
+        // The pause before the next attempt, if one fits: the last attempt is made at `until`.
+        let next = || {
+            let p = until.saturating_duration_since(Instant::now()).min(pause);
+            (!p.is_zero() && self.deadline.allows(cfg.deadline_margin + p)).then_some(p)
         };
 
+        let mut attempt = 0u32;
         let session = loop {
-            match self.deps.remote.connect(&target, &key).await {
+            // The first attempt is the connection's cost; later ones wait for the runner to boot.
+            let span = if attempt == 0 {
+                tracing::debug_span!(target: timing::TARGET, "ssh_connect")
+            } else {
+                boot_wait()
+            };
+            attempt += 1;
+            match self
+                .deps
+                .remote
+                .connect(&target, &key)
+                .instrument(span)
+                .await
+            {
                 Ok(s) => break s,
-                Err(err) if in_time(pause) => {
-                    info!(event_id = %self.event, error = %err, "runner not reachable yet");
-                    tokio::time::sleep(pause).await;
-                }
-                Err(err) => return Err(FlowError::new(Stage::Ssh, err)),
+                Err(err) => match next() {
+                    Some(p) => {
+                        info!(event_id = %self.event, error = %err, "runner not reachable yet");
+                        tokio::time::sleep(p).instrument(boot_wait()).await;
+                    }
+                    None => return Err(FlowError::new(Stage::Ssh, err)),
+                },
             }
         };
         let ws = Workspace::new(session.as_ref(), &cfg.runner.workdir, &self.event);
@@ -506,21 +680,56 @@ impl<'a> Flow<'a> {
             {
                 break;
             }
-            if !in_time(pause) {
-                return Err(FlowError::new(
-                    Stage::Ready,
-                    Error::Runner {
-                        instance_id: runner.instance_id.clone(),
-                        reason: format!(
-                            "not ready {}s after launch: its user data did not finish (see /var/log/event-tier-runner.log on it)",
-                            cfg.runner.ready_timeout.as_secs()
-                        ),
-                    },
-                ));
-            }
-            tokio::time::sleep(pause).await;
+            let Some(p) = next() else {
+                let err = Error::Runner {
+                    instance_id: runner.instance_id.clone(),
+                    reason: format!(
+                        "not ready {}s after launch: its user data did not finish (/var/log/event-tier-runner.log on it)",
+                        cfg.runner.ready_timeout.as_secs()
+                    ),
+                };
+                return Err(self.discard(&runner, Stage::Ready, err).await);
+            };
+            tokio::time::sleep(p).instrument(boot_wait()).await;
         }
-        Ok(session)
+        drop(ws);
+        Ok(Link {
+            session,
+            target,
+            key,
+            sessions: 1,
+        })
+    }
+
+    /// How long to wait between attempts to reach the runner.
+    fn pause(&self) -> Duration {
+        self.deps
+            .config
+            .poll_interval
+            .clamp(Duration::from_millis(200), Duration::from_secs(5))
+    }
+
+    /// The event's work directory on the runner, through the link's current session.
+    pub fn workspace<'l>(&self, link: &'l Link) -> Workspace<'l> {
+        Workspace::new(
+            link.session(),
+            &self.deps.config.runner.workdir,
+            &self.event,
+        )
+    }
+
+    /// Opens a new session to the runner (same target, key and pinned host key).
+    async fn reconnect(&self, link: &mut Link) -> Result<(), Error> {
+        let session = self
+            .deps
+            .remote
+            .connect(&link.target, &link.key)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "ssh_connect"))
+            .await?;
+        link.session = session;
+        link.sessions += 1;
+        info!(event_id = %self.event, sessions = link.sessions, "reconnected to the runner");
+        Ok(())
     }
 
     fn ssh_target(&self, runner: &Runner) -> Result<SshTarget, Error> {
@@ -570,9 +779,22 @@ impl<'a> Flow<'a> {
     }
 
     /// Follows a run, streaming its log to ours, until it ends or the deadline needs us to return.
+    /// A connection that drops or stalls is opened again; if the runner does not answer again within
+    /// the SSH timeout, the run is handed over (`Followed::LostContact`).
     pub async fn follow(
         &self,
-        ws: &Workspace<'_>,
+        link: &mut Link,
+        run_id: &str,
+        action: Action,
+    ) -> Result<Followed, FlowError> {
+        self.follow_run(link, run_id, action)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "follow"))
+            .await
+    }
+
+    async fn follow_run(
+        &self,
+        link: &mut Link,
         run_id: &str,
         action: Action,
     ) -> Result<Followed, FlowError> {
@@ -580,11 +802,42 @@ impl<'a> Flow<'a> {
         let mut offset = 0u64;
         let mut partial = Vec::new();
         let mut tail: VecDeque<String> = VecDeque::new();
+        // A long poll: the runner answers as soon as the run ends, or after `wait` with the log so far.
+        let wait = cfg.poll_interval.min(cfg.ssh.timeout / 2);
+        let pause = self.pause();
+        // Since when the runner has not answered, and how many new sessions were tried.
+        let mut lost: Option<(Instant, u32)> = None;
         loop {
-            let poll = ws
-                .poll(run_id, offset)
-                .await
-                .map_err(|e| FlowError::new(Stage::Follow, e))?;
+            let polled = match lost {
+                None => self.workspace(link).poll(run_id, offset, wait).await,
+                Some(_) => match self.reconnect(link).await {
+                    Ok(()) => self.workspace(link).poll(run_id, offset, wait).await,
+                    Err(e) => Err(e),
+                },
+            };
+            let poll = match polled {
+                Ok(poll) => {
+                    if let Some((since, _)) = lost.take() {
+                        info!(event_id = %self.event, run_id, after = %human(since.elapsed()), "contact with the runner regained");
+                    }
+                    poll
+                }
+                Err(error @ Error::Ssh { .. }) => {
+                    let (since, tries) = lost.unwrap_or((Instant::now(), 0));
+                    let after = since.elapsed();
+                    if (tries > 0 && after >= cfg.ssh.timeout)
+                        || !self.deadline.allows(cfg.deadline_margin + pause)
+                    {
+                        warn!(event_id = %self.event, run_id, error = %error, "contact with the runner lost for good");
+                        return Ok(Followed::LostContact { error, after });
+                    }
+                    warn!(event_id = %self.event, run_id, error = %error, "contact with the runner lost; reconnecting");
+                    lost = Some((since, tries + 1));
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                Err(e) => return Err(FlowError::new(Stage::Follow, e)),
+            };
             offset += poll.chunk.len() as u64;
             partial.extend_from_slice(&poll.chunk);
             while let Some(nl) = partial.iter().position(|b| *b == b'\n') {
@@ -598,6 +851,9 @@ impl<'a> Flow<'a> {
             }
             match poll.state {
                 RunState::Done { exit, changes } => {
+                    if let Some(took) = poll.took {
+                        timing::Timings::terraform(took);
+                    }
                     if !partial.is_empty() {
                         tail.push_back(String::from_utf8_lossy(&partial).into_owned());
                     }
@@ -631,13 +887,21 @@ impl<'a> Flow<'a> {
             {
                 return Ok(Followed::Pending);
             }
-            tokio::time::sleep(cfg.poll_interval).await;
+            if wait.as_secs() == 0 {
+                tokio::time::sleep(cfg.poll_interval).await;
+            }
         }
     }
 
     /// Posts to Slack; a failing Slack is logged and never changes the flow's result.
     pub async fn notify(&self, text: &str) {
-        match self.deps.notifier.post(text).await {
+        match self
+            .deps
+            .notifier
+            .post(text)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "slack"))
+            .await
+        {
             Ok(()) => info!(event_id = %self.event, "slack notified"),
             Err(e) => warn!(event_id = %self.event, error = %e, "slack notification failed"),
         }
