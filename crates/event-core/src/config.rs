@@ -57,6 +57,8 @@ pub struct RunnerConfig {
     pub workdir: String,
     /// How long a launched runner may take to become ready (booted, user data done).
     pub ready_timeout: Duration,
+    /// CloudWatch Logs group the runner's CloudWatch agent ships each run's Terraform output to.
+    pub log_group: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +102,7 @@ impl Config {
                     .optional("EVENT_TIER_RUNNER_WORKDIR")
                     .unwrap_or_else(|| "/var/lib/event-tier".to_owned()),
                 ready_timeout: env.secs("EVENT_TIER_RUNNER_READY_TIMEOUT_SECS", 600)?,
+                log_group: env.optional("EVENT_TIER_RUNNER_LOG_GROUP"),
             },
             ssh: SshConfig {
                 user: env
@@ -128,6 +131,29 @@ impl Config {
             follow_up_group: env
                 .optional("EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP")
                 .unwrap_or_else(|| "default".to_owned()),
+        })
+    }
+}
+
+/// The settings of a function that only posts to Slack (event-alarm): the webhook secret and the
+/// bound on each attempt, read as [`Config`] reads them.
+#[derive(Debug, Clone)]
+pub struct NotifierConfig {
+    /// Secrets Manager ARN (or name) of the Slack incoming-webhook URL.
+    pub slack_webhook_secret: String,
+    pub slack_timeout: Duration,
+}
+
+impl NotifierConfig {
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self> {
+        let env = Env(vars);
+        Ok(NotifierConfig {
+            slack_webhook_secret: env.required("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN")?,
+            slack_timeout: Duration::from_millis(env.parse("EVENT_TIER_SLACK_TIMEOUT_MS", 5000)?),
         })
     }
 }
@@ -231,6 +257,24 @@ mod tests {
         vars.insert("EVENT_TIER_POLL_INTERVAL_SECS".into(), "soon".into());
         let err = Config::from_vars(vars).unwrap_err().to_string();
         assert!(err.contains("EVENT_TIER_POLL_INTERVAL_SECS"), "{err}");
+    }
+
+    #[test]
+    fn a_notifier_needs_the_webhook_secret_only() {
+        let vars: HashMap<String, String> = [("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let c = NotifierConfig::from_vars(vars).unwrap();
+        assert_eq!(c.slack_webhook_secret, "arn:hook");
+        assert_eq!(c.slack_timeout, Duration::from_millis(5000));
+        let err = NotifierConfig::from_vars(HashMap::new())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "configuration: EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN is not set"
+        );
     }
 
     #[test]

@@ -156,6 +156,10 @@ pub fn user_data(config: &RunnerConfig, region: &str, event: &EventId) -> String
             "@HOST_KEY_SECRET@",
             &shell_quote(config.host_key_secret.as_deref().unwrap_or("")),
         )
+        .replace(
+            "@LOG_GROUP@",
+            &shell_quote(config.log_group.as_deref().unwrap_or("")),
+        )
 }
 
 /// Quotes a word for a POSIX shell.
@@ -362,6 +366,7 @@ mod tests {
             host_key_secret: None,
             workdir: "/var/lib/event-tier".into(),
             ready_timeout: Duration::from_secs(1),
+            log_group: None,
         };
         Ec2Fleet::new(ec2, ssm, config, "us-east-1".into())
     }

@@ -46,6 +46,20 @@ impl SlackWebhook {
         })
     }
 
+    /// The webhook of a function that only notifies (event-alarm): the URL from Secrets Manager,
+    /// with the SDK's settings from the environment.
+    pub async fn from_env_config(config: &crate::config::NotifierConfig) -> Result<Self> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let secrets: Arc<dyn Secrets> = Arc::new(crate::secrets::SecretsManager::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+        ));
+        Self::new(
+            secrets,
+            config.slack_webhook_secret.clone(),
+            config.slack_timeout,
+        )
+    }
+
     async fn url(&self) -> Result<&SecretString> {
         self.url
             .get_or_try_init(|| async { self.secrets.get(&self.secret_id).await })
