@@ -7,14 +7,16 @@ PY := $(VENV)/bin/python
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraformrc
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build release test lint tf-check checkov deny local-up local-down demo
+.PHONY: help setup build release package bench test lint tf-check checkov deny local-up local-down demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
 	@echo "make test        every gate and test (what CI runs)"
 	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
 	@echo "make local-down  stop it"
-	@echo "make release     build target/release/event-start and event-stop"
+	@echo "make release     build target/release/event-start, event-stop and event-alarm"
+	@echo "make package     the functions' Lambda zips in dist/ (what infra/control deploys), checked"
+	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
 	@echo "make deny        cargo-deny: licences, duplicate crates, crate sources (part of make lint)"
 
 setup: .local/terraformrc
@@ -28,7 +30,24 @@ build:
 	cargo build --workspace --all-targets
 
 release:
-	cargo build --release -p event-start -p event-stop
+	cargo build --release -p event-start -p event-stop -p event-alarm
+
+# The functions' zips for infra/control (dist/<function>.zip): release builds for Lambda's
+# provided.al2023 on x86_64 (zig pins glibc 2.34; OpenSSL is built in), then checked: bootstrap
+# present, linked to glibc only, starts under a local Lambda Runtime API, at most 8 MiB.
+LAMBDAS := event-start event-stop event-alarm
+package: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release \
+	  --target x86_64-unknown-linux-gnu.2.34 --features vendored-openssl \
+	  $(addprefix -p ,$(LAMBDAS)) --output-format zip
+	@mkdir -p dist
+	@for f in $(LAMBDAS); do cp target/lambda/$$f/bootstrap.zip dist/$$f.zip; done
+	$(PY) local/package_check.py $(foreach f,$(LAMBDAS),dist/$(f).zip)
+
+# Where the packaged functions' time and memory go (local/bench.py): table on stdout, JSON in
+# target/bench/bench.json; exits 1 when a target is missed.
+bench: package
+	local/with-stack.sh $(PY) local/bench.py
 
 local-up: setup
 	@$(PY) local/stack.py up

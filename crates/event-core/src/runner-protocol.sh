@@ -8,7 +8,7 @@
 #   runner.sh poll <run-id> <offset> [wait]   prints one status line, then the run's log from <offset>;
 #                                             with [wait] (whole seconds, at most 60) it first waits up
 #                                             to that long for a running run to end (a long poll: the
-#                                             end is seen within 0.2 s, not at the next poll)
+#                                             end is seen at once, not at the next poll)
 #   runner.sh exec <apply|destroy> <run-id>   the detached run itself (internal)
 set -u
 run_dir=$(cd "$(dirname "$0")" && pwd)
@@ -70,12 +70,10 @@ poll)
     exit 0
   fi
   [ "$max_wait" -le 60 ] 2>/dev/null || max_wait=0
-  ticks=$((max_wait * 5))
-  while [ "$ticks" -gt 0 ] && [ ! -f "$dir/exit" ] && [ "$(cat "$here/current" 2>/dev/null)" = "$run" ] \
-    && ! flock -n "$here/lock" true; do
-    sleep 0.2
-    ticks=$((ticks - 1))
-  done
+  # The run holds the event's lock until it ends: waiting for the lock is waiting for the end.
+  if [ "$max_wait" -gt 0 ] && [ ! -f "$dir/exit" ] && [ "$(cat "$here/current" 2>/dev/null)" = "$run" ]; then
+    flock -s -w "$max_wait" "$here/lock" true 2>/dev/null || true
+  fi
   stage=$(cat "$dir/stage" 2>/dev/null || echo unknown)
   changes=yes; [ -e "$dir/nochange" ] && changes=no
   took=""
