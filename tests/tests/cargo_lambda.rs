@@ -62,6 +62,25 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
         logs.contains("terraform: Apply complete!"),
         "the log holds the functions' output"
     );
+    // Each invocation logs where its time went (event_core::timing): the start made AWS calls,
+    // connected once, uploaded the module and followed a Terraform run that the runner timed.
+    let timings: Vec<&str> = logs.lines().filter(|l| l.contains(" timings ")).collect();
+    assert!(timings.len() >= 2, "one timings line per invocation: {timings:?}");
+    let field = |line: &str, name: &str| -> f64 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    let start = timings[0];
+    assert!(field(start, "aws_calls") >= 3.0, "{start}");
+    assert_eq!(field(start, "ssh_connects"), 1.0, "{start}");
+    assert!(field(start, "uploads") >= 5.0, "{start}");
+    assert!(field(start, "terraform_ms") > 1000.0, "{start}");
+    assert!(
+        field(start, "own_ms") < field(start, "wall_ms") - field(start, "terraform_ms") + 1.0,
+        "{start}"
+    );
     let slack: Vec<String> = stack.slack(event).into_iter().map(|p| p.text).collect();
     let pem = std::fs::read_to_string(format!(
         "{}/ssh/runner_key",

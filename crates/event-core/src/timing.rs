@@ -233,8 +233,10 @@ pub fn init_logging() -> Timings {
         .with_default_directive(LevelFilter::INFO.into())
         .parse_lossy(level.to_lowercase());
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // No colour codes: the output goes to CloudWatch Logs, not to a terminal.
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
+        .with_ansi(false)
         .without_time();
     let fmt = if json {
         fmt.json()
