@@ -43,6 +43,7 @@ provider "aws" {
     s3                     = var.aws_endpoint_url
     scheduler              = var.aws_endpoint_url
     secretsmanager         = var.aws_endpoint_url
+    sns                    = var.aws_endpoint_url
     ssm                    = var.aws_endpoint_url
     sts                    = var.aws_endpoint_url
   }
