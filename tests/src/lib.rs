@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use event_core::{Config, Deps};
 
 pub mod demo;
+pub mod fault_proxy;
 pub mod watch;
 use serde_json::Value;
 
@@ -89,6 +90,34 @@ impl Stack {
         let mut c = self.config();
         tweak(&mut c);
         Deps::from_config(c).await.expect("deps build")
+    }
+
+    /// Deps whose AWS calls go to `endpoint` (a fault proxy in front of moto) with the SDK's default
+    /// retry settings; Terraform on the runner still reaches moto directly.
+    pub async fn deps_through(&self, endpoint: &str, tweak: impl FnOnce(&mut Config)) -> Deps {
+        let mut c = self.config();
+        tweak(&mut c);
+        // Set on the loader, the endpoint wins over `AWS_ENDPOINT_URL` (an endpoint set on a built
+        // SdkConfig does not: the environment's is read again per service).
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .load()
+            .await;
+        Deps::from_sdk_config(c, &sdk).expect("deps build")
+    }
+
+    /// The event's runner claim in the state bucket (the launch token), if one stands.
+    pub async fn runner_claim(&self, event: &str) -> Option<String> {
+        let out = self
+            .s3()
+            .get_object()
+            .bucket(self.var("EVENT_TIER_STATE_BUCKET"))
+            .key(format!("events/{event}/runner-claim"))
+            .send()
+            .await
+            .ok()?;
+        let bytes = out.body.collect().await.unwrap().to_vec();
+        Some(String::from_utf8_lossy(&bytes).trim().to_owned())
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {

@@ -282,27 +282,48 @@ impl Fleet for Ec2Fleet {
     }
 
     async fn wait_running(&self, instance_id: &str, timeout: Duration) -> Result<Runner> {
-        self.ec2
-            .wait_until_instance_running()
-            .instance_ids(instance_id)
-            .wait(timeout)
-            .await
-            .map_err(|e| Error::Runner {
-                instance_id: instance_id.to_owned(),
-                reason: format!(
-                    "did not reach running within {}s: {}",
-                    timeout.as_secs(),
-                    aws_sdk_ec2::error::DisplayErrorContext(&e)
-                ),
-            })?;
-        let runners = self
-            .describe(vec![
+        use aws_sdk_ec2::waiters::instance_running::WaitUntilInstanceRunningError as Waited;
+        let by_id = || {
+            vec![
                 Filter::builder()
                     .name("instance-id")
                     .values(instance_id)
                     .build(),
-            ])
-            .await?;
+            ]
+        };
+        let waited = self
+            .ec2
+            .wait_until_instance_running()
+            .instance_ids(instance_id)
+            .wait(timeout)
+            .await;
+        match waited {
+            Ok(_) => {}
+            // DescribeInstances itself failed (after the SDK's retries): the runner's state is
+            // unknown, which is no reason to give up on it.
+            Err(Waited::OperationFailed(e)) => {
+                return Err(aws("ec2", "DescribeInstances", e.into_error()));
+            }
+            Err(e) => {
+                // Timed out, or in a state it cannot come back from (stopping, shutting-down, terminated).
+                let state = match self.describe(by_id()).await {
+                    Ok(found) => found
+                        .into_iter()
+                        .next()
+                        .map_or_else(|| "gone".to_owned(), |r| r.state),
+                    Err(_) => "in an unknown state".to_owned(),
+                };
+                let why = match e {
+                    Waited::FailureState(_) => "can no longer reach running".to_owned(),
+                    _ => format!("did not reach running within {}s", timeout.as_secs()),
+                };
+                return Err(Error::Runner {
+                    instance_id: instance_id.to_owned(),
+                    reason: format!("{why} (it is {state})"),
+                });
+            }
+        }
+        let runners = self.describe(by_id()).await?;
         runners.into_iter().next().ok_or_else(|| Error::Runner {
             instance_id: instance_id.to_owned(),
             reason: "vanished after reaching running".into(),

@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +76,8 @@ impl Remote for Ssh2Remote {
         Ok(Arc::new(Ssh2Session {
             session: Arc::new(Mutex::new(session.0)),
             target: session.1.address(),
+            timeout: session.1.timeout,
+            broken: Arc::new(AtomicBool::new(false)),
         }))
     }
 }
@@ -94,9 +97,12 @@ fn connect_blocking(target: &SshTarget, key: &SecretString) -> Result<ssh2::Sess
     let mut session = ssh2::Session::new().map_err(|e| err(e.to_string()))?;
     session.set_timeout(target.timeout.as_millis().min(u32::MAX as u128) as u32);
     session.set_tcp_stream(tcp);
-    session
-        .handshake()
-        .map_err(|e| err(format!("handshake failed: {e}")))?;
+    session.handshake().map_err(|e| {
+        err(format!(
+            "handshake failed: {}",
+            describe(&e, target.timeout)
+        ))
+    })?;
     let seen = session
         .host_key_hash(ssh2::HashType::Sha256)
         .map(fingerprint)
@@ -116,32 +122,65 @@ fn connect_blocking(target: &SshTarget, key: &SecretString) -> Result<ssh2::Sess
     Ok(session)
 }
 
+/// An ssh2 error, saying the bound when it is libssh2's timeout (a peer that stopped answering).
+fn describe(e: &ssh2::Error, timeout: Duration) -> String {
+    if e.code() == ssh2::ErrorCode::Session(-9) {
+        // LIBSSH2_ERROR_TIMEOUT
+        format!("no answer within {}s", timeout.as_secs())
+    } else {
+        e.message().to_owned()
+    }
+}
+
+fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        format!("no answer within {}s", timeout.as_secs())
+    } else {
+        e.to_string()
+    }
+}
+
 pub struct Ssh2Session {
     session: Arc<Mutex<ssh2::Session>>,
     target: String,
+    timeout: Duration,
+    /// Set when an operation failed at the transport: the connection is not used again (a stalled
+    /// peer would make every later call wait out the timeout), the caller reconnects.
+    broken: Arc<AtomicBool>,
 }
 
 impl Ssh2Session {
     async fn blocking<T: Send + 'static>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&ssh2::Session) -> std::result::Result<T, String> + Send + 'static,
+        f: impl FnOnce(&ssh2::Session, Duration) -> std::result::Result<T, String> + Send + 'static,
     ) -> Result<T> {
+        let err = |reason: String| Error::Ssh {
+            target: self.target.clone(),
+            reason: format!("{what}: {reason}"),
+        };
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(err("the connection was lost earlier".into()));
+        }
         let session = self.session.clone();
-        let target = self.target.clone();
+        let broken = self.broken.clone();
+        let timeout = self.timeout;
         let res = tokio::task::spawn_blocking(move || {
             let guard = session
                 .lock()
                 .map_err(|_| "session lock poisoned".to_owned())?;
-            f(&guard)
+            let res = f(&guard, timeout);
+            if res.is_err() {
+                broken.store(true, Ordering::SeqCst);
+                // Dropping the session later must not wait on a peer that is gone either.
+                guard.set_blocking(false);
+            }
+            res
         })
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
-        res.map_err(|reason| Error::Ssh {
-            target,
-            reason: format!("{what}: {reason}"),
-        })
+        res.map_err(err)
     }
 }
 
@@ -149,44 +188,67 @@ impl Ssh2Session {
 impl Session for Ssh2Session {
     async fn exec(&self, command: &str) -> Result<Output> {
         let command = command.to_owned();
-        self.blocking("exec", move |s| {
-            let e = |e: ssh2::Error| e.message().to_owned();
+        self.blocking("exec", move |s, timeout| {
+            let e = |e: ssh2::Error| describe(&e, timeout);
             let mut ch = s.channel_session().map_err(e)?;
-            ch.exec(&command).map_err(e)?;
-            let mut stdout = Vec::new();
-            ch.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
-            let mut stderr = String::new();
-            ch.stderr()
-                .read_to_string(&mut stderr)
-                .map_err(|e| e.to_string())?;
-            ch.wait_close().map_err(e)?;
-            let status = ch.exit_status().map_err(e)?;
-            Ok(Output {
-                status,
-                stdout,
-                stderr,
-            })
+            let res = (|| {
+                ch.exec(&command).map_err(e)?;
+                let mut stdout = Vec::new();
+                ch.read_to_end(&mut stdout)
+                    .map_err(|e| describe_io(&e, timeout))?;
+                let mut stderr = String::new();
+                ch.stderr()
+                    .read_to_string(&mut stderr)
+                    .map_err(|e| describe_io(&e, timeout))?;
+                ch.wait_close().map_err(e)?;
+                let status = ch.exit_status().map_err(e)?;
+                Ok(Output {
+                    status,
+                    stdout,
+                    stderr,
+                })
+            })();
+            if res.is_err() {
+                // Freeing the channel must not wait out the timeout again on a peer that is gone.
+                s.set_blocking(false);
+            }
+            res
         })
         .await
     }
 
     async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()> {
         let path = path.to_owned();
-        self.blocking("upload", move |s| {
-            let sftp = s.sftp().map_err(|e| e.message().to_owned())?;
-            let mut file = sftp
-                .open_mode(
-                    Path::new(&path),
-                    ssh2::OpenFlags::WRITE | ssh2::OpenFlags::CREATE | ssh2::OpenFlags::TRUNCATE,
-                    mode,
-                    ssh2::OpenType::File,
-                )
-                .map_err(|e| format!("{path}: {}", e.message()))?;
-            file.write_all(&content)
-                .map_err(|e| format!("{path}: {e}"))?;
-            file.close()
-                .map_err(|e| format!("{path}: {}", e.message()))?;
-            Ok(())
+        self.blocking("upload", move |s, timeout| {
+            let sftp = s.sftp().map_err(|e| describe(&e, timeout))?;
+            let res = (|| {
+                let mut file = sftp
+                    .open_mode(
+                        Path::new(&path),
+                        ssh2::OpenFlags::WRITE
+                            | ssh2::OpenFlags::CREATE
+                            | ssh2::OpenFlags::TRUNCATE,
+                        mode,
+                        ssh2::OpenType::File,
+                    )
+                    .map_err(|e| format!("{path}: {}", describe(&e, timeout)))?;
+                let res = file
+                    .write_all(&content)
+                    .map_err(|e| format!("{path}: {}", describe_io(&e, timeout)))
+                    .and_then(|()| {
+                        file.close()
+                            .map_err(|e| format!("{path}: {}", describe(&e, timeout)))
+                    });
+                if res.is_err() {
+                    s.set_blocking(false);
+                }
+                res
+            })();
+            if res.is_err() {
+                // Freeing the SFTP channel must not wait out the timeout again.
+                s.set_blocking(false);
+            }
+            res
         })
         .await
     }

@@ -3,11 +3,13 @@
 use serde_json::Value;
 use tracing::info;
 
-use super::{Deps, Flow, FlowError, Followed, Invocation, Outcome, Stage, Status, human, summary};
+use super::{
+    Deps, Flow, FlowError, Followed, Invocation, Link, Outcome, Stage, Status, human, summary,
+};
 use crate::error::Error;
 use crate::payload::{self, Purpose};
 use crate::runner::Runner;
-use crate::terraform::{Action, Started, Workspace, new_run_id};
+use crate::terraform::{Action, Started, new_run_id};
 
 /// Runs event-start for one payload. Invalid input is refused before any AWS call (and so without
 /// Slack, whose webhook is a secret: the function's error and its alarm carry it).
@@ -40,16 +42,12 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
             .map_err(|e| (e, req.follow.as_ref().map(|f| f.run_id.clone())))?,
         None => flow.runner().await.map_err(no_run)?,
     };
-    let session = flow.connect(&runner).await.map_err(no_run)?;
-    let ws = Workspace::new(
-        session.as_ref(),
-        &flow.deps.config.runner.workdir,
-        &flow.event,
-    );
+    let mut link = flow.connect(&runner).await.map_err(no_run)?;
 
     let run_id = match &req.follow {
         Some(f) => f.run_id.clone(),
         None => {
+            let ws = flow.workspace(&link);
             let run_id = new_run_id(Action::Apply);
             flow.prepare(&ws, &run_id, &req.vars)
                 .await
@@ -73,21 +71,25 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
         }
     };
     info!(event_id = %flow.event, run_id, instance_id = %runner.instance_id, "terraform apply running");
-    complete(flow, &ws, &runner, run_id).await
+    complete(flow, &mut link, &runner, run_id).await
 }
 
 async fn complete(
     flow: &Flow<'_>,
-    ws: &Workspace<'_>,
+    link: &mut Link,
     runner: &Runner,
     run_id: String,
 ) -> Result<Outcome, StepError> {
     let followed = flow
-        .follow(ws, &run_id, Action::Apply)
+        .follow(link, &run_id, Action::Apply)
         .await
         .map_err(|e| (e, Some(run_id.clone())))?;
     let iid = Some(runner.instance_id.clone());
     match followed {
+        // Not reported as the run's outcome (None): the follow-up reports that, once.
+        Followed::LostContact { error, after } => {
+            Err((flow.lost_contact(error, after, &run_id, false).await, None))
+        }
         Followed::Pending => Ok(flow
             .pending(
                 "terraform apply",

@@ -5,12 +5,14 @@
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{Deps, Flow, FlowError, Followed, Invocation, Outcome, Stage, Status, human, summary};
+use super::{
+    Deps, Flow, FlowError, Followed, Invocation, Link, Outcome, Stage, Status, human, summary,
+};
 use crate::error::Error;
 use crate::migration::{Progress, task_id};
 use crate::payload::{self, Purpose};
 use crate::runner::Runner;
-use crate::terraform::{Action, Started, Workspace, new_run_id};
+use crate::terraform::{Action, Started, new_run_id};
 
 /// Runs event-stop for one payload. Invalid input is refused before any AWS call.
 pub async fn run(
@@ -54,9 +56,8 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
                 Some(f.run_id.clone()),
             )
         })?;
-        let session = flow.connect(&runner).await.map_err(no_run)?;
-        let ws = Workspace::new(session.as_ref(), &deps.config.runner.workdir, &flow.event);
-        return complete(flow, &ws, &runner, f.run_id.clone(), None).await;
+        let mut link = flow.connect(&runner).await.map_err(no_run)?;
+        return complete(flow, &mut link, &runner, f.run_id.clone(), None).await;
     }
 
     let resources = deps
@@ -97,20 +98,21 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
         Some(r) => r,
         None => flow.runner().await.map_err(no_run)?,
     };
-    let session = flow.connect(&runner).await.map_err(no_run)?;
-    let ws = Workspace::new(session.as_ref(), &deps.config.runner.workdir, &flow.event);
+    let mut link = flow.connect(&runner).await.map_err(no_run)?;
+    let ws = flow.workspace(&link);
     let run_id = new_run_id(Action::Destroy);
     flow.prepare(&ws, &run_id, &req.vars)
         .await
         .map_err(no_run)?;
-    match ws
+    let started = ws
         .start(Action::Destroy, &run_id)
         .await
-        .map_err(|e| no_run(FlowError::new(Stage::Destroy, e)))?
-    {
+        .map_err(|e| no_run(FlowError::new(Stage::Destroy, e)))?;
+    drop(ws);
+    match started {
         Started::Started(id) => {
             info!(event_id = %flow.event, run_id = %id, instance_id = %runner.instance_id, "terraform destroy running");
-            complete(flow, &ws, &runner, id, migrated).await
+            complete(flow, &mut link, &runner, id, migrated).await
         }
         Started::Busy(other) => Ok(flow.outcome(
             Status::Busy,
@@ -228,18 +230,22 @@ async fn migrate(flow: &Flow<'_>) -> Result<Option<String>, String> {
 
 async fn complete(
     flow: &Flow<'_>,
-    ws: &Workspace<'_>,
+    link: &mut Link,
     runner: &Runner,
     run_id: String,
     migrated: Option<String>,
 ) -> Result<Outcome, StepError> {
     let deps = flow.deps;
     let followed = flow
-        .follow(ws, &run_id, Action::Destroy)
+        .follow(link, &run_id, Action::Destroy)
         .await
         .map_err(|e| (e, Some(run_id.clone())))?;
     let iid = Some(runner.instance_id.clone());
     match followed {
+        // Not reported as the run's outcome (None): the follow-up reports that, once.
+        Followed::LostContact { error, after } => {
+            Err((flow.lost_contact(error, after, &run_id, false).await, None))
+        }
         Followed::Pending => Ok(flow
             .pending(
                 "terraform destroy",

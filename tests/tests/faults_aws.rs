@@ -1,0 +1,195 @@
+//! AWS throttling and 5xx, injected for real by `local/fault_proxy.py` between the functions and
+//! moto (Terraform on the runner still reaches moto directly). Transient faults are absorbed by the
+//! SDK's own retry settings (standard mode, 3 attempts) and the proxy's counters show the retries;
+//! lasting ones fail the flow with the stage and the AWS error code named, on Slack too, and leave
+//! nothing untracked: a failed launch releases its claim, a launched runner stays tracked, and a
+//! following stop cleans up.
+
+use event_core::{Deadline, Stage, Status};
+use event_tier_tests::fault_proxy::FaultProxy;
+use event_tier_tests::{Stack, unique_event};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_throttling_and_5xx_are_retried_by_the_sdk_and_the_lifecycle_succeeds() {
+    let stack = Stack::get().await;
+    let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
+    let deps = stack.deps_through(&proxy.url, |_| {}).await;
+    let event = unique_event("aws-transient");
+    // Two faults each: the third attempt of each call gets through.
+    proxy
+        .fail("ec2", "DescribeInstances", "throttling", 2)
+        .await;
+    proxy.fail("ec2", "RunInstances", "503", 2).await;
+    proxy.fail("s3", "PutObject", "500", 2).await;
+    proxy
+        .fail("secretsmanager", "GetSecretValue", "throttling", 2)
+        .await;
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("transient faults are retried");
+    assert_eq!(out.status, Status::Applied, "{out:?}");
+    for (service, action) in [
+        ("ec2", "DescribeInstances"),
+        ("ec2", "RunInstances"),
+        ("s3", "PutObject"),
+        ("secretsmanager", "GetSecretValue"),
+    ] {
+        let (requests, faulted, forwarded) = proxy.counts(service, action).await;
+        assert_eq!(faulted, 2, "{service}:{action}");
+        assert!(
+            forwarded >= 1 && requests == faulted + forwarded,
+            "{service}:{action}: {requests} {faulted} {forwarded}"
+        );
+    }
+    assert_eq!(
+        proxy.counts("ec2", "RunInstances").await,
+        (3, 2, 1),
+        "one launch, in three attempts"
+    );
+    assert_eq!(stack.live_instances(&event).await.len(), 1, "one runner");
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].text.contains("start succeeded"),
+        "{}",
+        posts[0].text
+    );
+
+    proxy.reset().await;
+    proxy
+        .fail("ec2", "TerminateInstances", "throttling", 2)
+        .await;
+    proxy.fail("s3", "GetObject", "503", 2).await;
+    proxy.fail("s3", "DeleteObject", "throttling", 2).await;
+    let out = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("transient faults are retried");
+    assert_eq!(out.status, Status::Destroyed, "{out:?}");
+    assert_eq!(proxy.counts("ec2", "TerminateInstances").await, (3, 2, 1));
+    assert_eq!(proxy.counts("s3", "GetObject").await.1, 2);
+    assert_eq!(proxy.counts("s3", "DeleteObject").await.1, 2);
+    assert!(stack.live_instances(&event).await.is_empty());
+    assert!(stack.state_resources(&event).await.is_empty());
+    assert_eq!(stack.runner_claim(&event).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lasting_throttling_of_the_launch_fails_the_runner_stage_and_releases_the_claim() {
+    let stack = Stack::get().await;
+    let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
+    let deps = stack.deps_through(&proxy.url, |_| {}).await;
+    let event = unique_event("aws-launch-throttled");
+    proxy.fail("ec2", "RunInstances", "throttling", -1).await;
+    let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("no runner can be launched");
+    assert_eq!(err.stage, Stage::Runner, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("runner failed: ec2 RunInstances failed (RequestLimitExceeded)"),
+        "{err}"
+    );
+    assert_eq!(err.error_type(), "Aws.Retryable");
+    assert_eq!(
+        proxy.counts("ec2", "RunInstances").await,
+        (3, 3, 0),
+        "the SDK's three attempts, no more"
+    );
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].text.contains("start failed at stage `runner`")
+            && posts[0].text.contains("RequestLimitExceeded"),
+        "{}",
+        posts[0].text
+    );
+    assert!(stack.instances(&event).await.is_empty(), "nothing launched");
+    assert_eq!(
+        stack.runner_claim(&event).await,
+        None,
+        "the claim is released: the next start need not wait on it"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lasting_5xx_fails_the_key_then_the_terminate_stage_and_a_later_stop_cleans_up() {
+    let stack = Stack::get().await;
+    let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
+    let deps = stack.deps_through(&proxy.url, |_| {}).await;
+    let event = unique_event("aws-lasting-5xx");
+    // Only the runner's key: the Slack webhook's secret is still read.
+    proxy
+        .rule(
+            json!({ "service": "secretsmanager", "action": "GetSecretValue", "fault": "500",
+                      "match": "runner-ssh-key", "count": -1 }),
+        )
+        .await;
+    let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("the key cannot be read");
+    assert_eq!(err.stage, Stage::Key, "{err}");
+    assert!(
+        err.to_string()
+            .contains("secretsmanager GetSecretValue failed (InternalFailure)"),
+        "{err}"
+    );
+    assert_eq!(err.error_type(), "Aws.Retryable");
+    let (_, faulted, forwarded) = proxy.counts("secretsmanager", "GetSecretValue").await;
+    assert_eq!(
+        (faulted, forwarded),
+        (3, 1),
+        "three attempts at the key; the webhook read"
+    );
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].text.contains("start failed at stage `key`"),
+        "{}",
+        posts[0].text
+    );
+    // The runner it launched is tracked: tagged, and named by the claim.
+    let live = stack.live_instances(&event).await;
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(
+        stack.runner_claim(&event).await.as_deref(),
+        live[0]
+            .tags
+            .get("event-tier:launch-token")
+            .map(String::as_str)
+    );
+
+    // A stop whose terminate is throttled throughout: destroyed, but the runner stays, tracked.
+    proxy.reset().await;
+    proxy
+        .fail("ec2", "TerminateInstances", "throttling", -1)
+        .await;
+    let err = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("the runner cannot be terminated");
+    assert_eq!(err.stage, Stage::Terminate, "{err}");
+    assert!(
+        err.to_string()
+            .contains("ec2 TerminateInstances failed (RequestLimitExceeded)"),
+        "{err}"
+    );
+    assert_eq!(proxy.counts("ec2", "TerminateInstances").await, (3, 3, 0));
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(
+        posts[1].text.contains("stop failed at stage `terminate`"),
+        "{}",
+        posts[1].text
+    );
+    assert_eq!(stack.live_instances(&event).await.len(), 1);
+    assert!(stack.runner_claim(&event).await.is_some(), "still tracked");
+
+    // AWS answers again: the next stop finishes the job.
+    proxy.reset().await;
+    let out = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("the stop cleans up");
+    assert_eq!(out.status, Status::Destroyed, "{out:?}");
+    assert!(stack.live_instances(&event).await.is_empty());
+    assert_eq!(stack.runner_claim(&event).await, None);
+}
