@@ -15,16 +15,11 @@
 locals {
   log_bucket_name = coalesce(var.log_bucket_name, "${var.name}-logs-${local.account_id}-${local.region}")
 
-  # jq 1.6, as Firehose runs it. `,`-separated `key=value` pairs of the subscription filter's name.
+  # jq 1.6, as Firehose runs it (log-partitioning.jq, on one line without its comments). The
+  # integration test of the real tier runs the same file on the message moto delivers.
   log_partition_query = join(" ", [
-    "(.subscriptionFilters[0] // \"\" | split(\",\") | map(select(contains(\"=\")) | split(\"=\") | {(.[0]): .[1]}) | add // {}) as $f",
-    "| {",
-    "event: ($f.event",
-    "// (if $f.source == \"runner\" then (.logStream | split(\"/\")[0]) else null end)",
-    "// ([.logEvents[].message | fromjson? | .fields.event_id? | strings][0])",
-    "// \"none\"),",
-    "source: ($f.source // \"unknown\")",
-    "}",
+    for line in split("\n", file("${path.module}/log-partitioning.jq")) : trimspace(line)
+    if trimspace(line) != "" && !startswith(trimspace(line), "#")
   ])
 
   log_prefix       = "logs/event=!{partitionKeyFromQuery:event}/source=!{partitionKeyFromQuery:source}/dt=!{timestamp:yyyy-MM-dd}/"

@@ -233,7 +233,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
     for entry in std::fs::read_dir(&module).unwrap() {
         let path = entry.unwrap().path();
         let file = path.file_name().unwrap().to_str().unwrap().to_owned();
-        if file.ends_with(".tf") || file == ".terraform.lock.hcl" {
+        if file.ends_with(".tf") || file.ends_with(".jq") || file == ".terraform.lock.hcl" {
             std::fs::copy(&path, dir.path().join(&file)).unwrap();
         }
     }

@@ -99,6 +99,138 @@ async fn ops_db_password(stack: &Stack) -> String {
     v["password"].as_str().unwrap().to_owned()
 }
 
+/// A CloudWatch Logs JSON call to moto, which routes by the credential scope of the Authorization
+/// header and does not check the signature (the tests crate has no Logs client).
+async fn logs_call(stack: &Stack, target: &str, body: Value) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = stack
+        .var("AWS_ENDPOINT_URL")
+        .strip_prefix("http://")
+        .expect("the local stack's endpoint is plain http")
+        .trim_end_matches('/')
+        .to_owned();
+    let data = body.to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: Logs_20140328.{target}\r\n\
+         Content-Type: application/x-amz-json-1.1\r\nX-Amz-Date: 20260101T000000Z\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/logs/aws4_request, \
+         SignedHeaders=host;x-amz-date, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
+        data.len(),
+        key = stack.var("AWS_ACCESS_KEY_ID"),
+        region = stack.var("AWS_REGION"),
+    );
+    let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// Runs a program on `input` and returns its standard output; None if it is not installed.
+fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut child = match std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => panic!("{program}: {e}"),
+    };
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}: {out:?}");
+    Some(out.stdout)
+}
+
+/// Puts a line into the tier's service log group and finds it in the local stack's log archive
+/// (`event-tier-logs-local`, local/stack.py), as CloudWatch Logs' subscription message: from the
+/// tier's filter, named with the partition keys. moto runs none of Firehose's processing
+/// (local/EMULATOR-GAPS.md), so the object holds the gzip'd message under the literal prefix; the
+/// partitioning query of infra/control (log-partitioning.jq) is run on it here, with jq.
+async fn archived_log_names_the_event(stack: &Stack, event: &str) {
+    let group = format!("/event-tier/{event}/service");
+    let line = format!("GET /checkout 200 {event}");
+    let (status, body) = logs_call(
+        stack,
+        "CreateLogStream",
+        json!({ "logGroupName": group, "logStreamName": "app/app/0" }),
+    )
+    .await;
+    assert_eq!(status, 200, "CreateLogStream: {body}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let (status, body) = logs_call(
+        stack,
+        "PutLogEvents",
+        json!({ "logGroupName": group, "logStreamName": "app/app/0",
+                "logEvents": [{ "timestamp": now, "message": line }] }),
+    )
+    .await;
+    assert_eq!(status, 200, "PutLogEvents: {body}");
+
+    let s3 = stack.s3();
+    let bucket = "event-tier-logs-local";
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("logs/")
+        .send()
+        .await
+        .unwrap();
+    let mut found = None;
+    for object in listed.contents() {
+        let key = object.key().unwrap();
+        let bytes = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .to_vec();
+        let plain = run_with_input("gzip", &["-dc"], &bytes).expect("gzip is installed");
+        let message: Value = serde_json::from_slice(&plain).unwrap();
+        if message["logGroup"] == group.as_str() {
+            found = Some(message);
+        }
+    }
+    let message = found.unwrap_or_else(|| panic!("no archived message of {group} in {bucket}"));
+    assert_eq!(
+        message["subscriptionFilters"],
+        json!([format!("event={event},source=service")])
+    );
+    assert_eq!(message["logEvents"][0]["message"], line.as_str());
+    let query = event_tier_tests::root().join("infra/control/log-partitioning.jq");
+    match run_with_input(
+        "jq",
+        &["-c", "-f", query.to_str().unwrap()],
+        message.to_string().as_bytes(),
+    ) {
+        Some(out) => assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            json!({ "event": event, "source": "service" }),
+            "the archive's partition keys"
+        ),
+        None => eprintln!("jq is not installed: the partitioning query was not run"),
+    }
+}
+
 #[tokio::test]
 async fn the_real_tier_starts_once_is_already_up_on_a_second_start_and_stops_clean() {
     let stack = Stack::get().await;
@@ -259,6 +391,10 @@ async fn the_real_tier_starts_once_is_already_up_on_a_second_start_and_stops_cle
         .await
         .expect("the task is in moto");
     assert_eq!(t["status"], "ready", "{t}");
+
+    // The log shipping path: a line of the service's log group reaches the platform's archive
+    // through the tier's subscription filter (the local stack's delivery stream and bucket).
+    archived_log_names_the_event(&stack, &event).await;
 
     // A second start: the plan shows no changes.
     let again = event_core::flows::start::run(&deps, payload, Deadline::none())
