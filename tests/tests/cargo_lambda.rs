@@ -65,7 +65,10 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
     // Each invocation logs where its time went (event_core::timing): the start made AWS calls,
     // connected once, uploaded the module and followed a Terraform run that the runner timed.
     let timings: Vec<&str> = logs.lines().filter(|l| l.contains(" timings ")).collect();
-    assert!(timings.len() >= 2, "one timings line per invocation: {timings:?}");
+    assert!(
+        timings.len() >= 2,
+        "one timings line per invocation: {timings:?}"
+    );
     let field = |line: &str, name: &str| -> f64 {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(&format!("{name}=")))

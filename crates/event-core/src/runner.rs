@@ -392,6 +392,54 @@ mod tests {
         Ec2Fleet::new(ec2, ssm, config, "us-east-1".into())
     }
 
+    /// The CloudWatch agent's configuration the user data writes, as the shell would expand it.
+    fn agent_config(user_data: &str, workdir: &str, log_group: &str) -> serde_json::Value {
+        let (_, rest) = user_data
+            .split_once("<<AGENT\n")
+            .expect("the agent's config");
+        let (json, _) = rest.split_once("\nAGENT\n").unwrap();
+        let json = json
+            .replace("$workdir", workdir)
+            .replace("$log_group", log_group);
+        serde_json::from_str(&json).expect("the agent's config is JSON")
+    }
+
+    #[test]
+    fn user_data_ships_each_runs_output_to_the_runner_log_group() {
+        let mut config = RunnerConfig {
+            ami_id: None,
+            ami_parameter: String::new(),
+            instance_type: "t3.small".into(),
+            subnet_id: "subnet-1".into(),
+            security_group_id: "sg-1".into(),
+            instance_profile: "runner".into(),
+            key_name: None,
+            host_key_secret: None,
+            workdir: "/var/lib/event-tier".into(),
+            ready_timeout: Duration::from_secs(1),
+            log_group: Some("/event/runner".into()),
+        };
+        let event = EventId::parse("winter-sale-2026").unwrap();
+        let script = user_data(&config, "us-east-1", &event);
+        assert!(script.contains("log_group='/event/runner'\n"), "{script}");
+        let agent = agent_config(&script, "/var/lib/event-tier", "/event/runner");
+        let file = &agent["logs"]["logs_collected"]["files"]["collect_list"][0];
+        assert_eq!(
+            file["file_path"],
+            "/var/lib/event-tier/winter-sale-2026/runs/*/log"
+        );
+        assert_eq!(file["log_group_name"], "/event/runner");
+        // The log archive's partitioning query reads the event from the stream's first part.
+        assert_eq!(file["log_stream_name"], "winter-sale-2026/{instance_id}");
+
+        config.log_group = None;
+        let script = user_data(&config, "us-east-1", &event);
+        assert!(
+            script.contains("log_group=''\n") && script.contains("if [ -n \"$log_group\" ]; then"),
+            "without a log group the agent is not installed: {script}"
+        );
+    }
+
     fn retrying(c: aws_sdk_ec2::config::Builder) -> aws_sdk_ec2::config::Builder {
         c.retry_config(
             RetryConfig::standard()
