@@ -29,6 +29,7 @@ async fn transient_throttling_and_5xx_are_retried_by_the_sdk_and_the_lifecycle_s
         .await
         .expect("transient faults are retried");
     assert_eq!(out.status, Status::Applied, "{out:?}");
+    eprintln!("start through the proxy: {}", proxy.counters().await);
     for (service, action) in [
         ("ec2", "DescribeInstances"),
         ("ec2", "RunInstances"),
@@ -66,6 +67,7 @@ async fn transient_throttling_and_5xx_are_retried_by_the_sdk_and_the_lifecycle_s
         .await
         .expect("transient faults are retried");
     assert_eq!(out.status, Status::Destroyed, "{out:?}");
+    eprintln!("stop through the proxy: {}", proxy.counters().await);
     assert_eq!(proxy.counts("ec2", "TerminateInstances").await, (3, 2, 1));
     assert_eq!(proxy.counts("s3", "GetObject").await.1, 2);
     assert_eq!(proxy.counts("s3", "DeleteObject").await.1, 2);

@@ -30,13 +30,13 @@ async fn nothing_left(stack: &Stack, event: &str, instance_id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runner_that_never_reaches_running_is_terminated_at_the_ready_timeout() {
     let stack = Stack::get().await;
-    // The launch's answer is held for 3 s (a slow EC2 API): time to stop the new instance before
+    // The launch's answer is held for 4 s (a slow EC2 API): time to stop the new instance before
     // the function looks at it.
     let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
     proxy
         .rule(
             json!({ "service": "ec2", "action": "RunInstances", "fault": "none",
-                      "delay_response": 3, "count": 1 }),
+                      "delay_response": 4, "count": 1 }),
         )
         .await;
     let ready = Duration::from_secs(2);
@@ -66,6 +66,7 @@ async fn runner_that_never_reaches_running_is_terminated_at_the_ready_timeout() 
         }
     );
     let took = began.elapsed();
+    eprintln!("never running: stage runner failed after {took:?}");
     let err = res.expect_err("the runner never runs");
     assert_eq!(err.stage, Stage::Runner, "{err}");
     let msg = err.to_string();
@@ -78,7 +79,7 @@ async fn runner_that_never_reaches_running_is_terminated_at_the_ready_timeout() 
     assert_eq!(err.error_type(), "Runner");
     // The held answer, then the ready timeout, then the termination.
     assert!(
-        took < Duration::from_secs(3) + ready + Duration::from_secs(5),
+        took < Duration::from_secs(4) + ready + Duration::from_secs(5),
         "{took:?}"
     );
     assert_eq!(proxy.counts("ec2", "RunInstances").await, (1, 0, 1));
@@ -112,6 +113,7 @@ async fn runner_whose_user_data_never_finishes_is_terminated_at_the_ready_timeou
         .await
         .expect_err("the runner never gets ready");
     let took = began.elapsed();
+    eprintln!("never ready: stage ready failed after {took:?}");
     assert_eq!(err.stage, Stage::Ready, "{err}");
     let msg = err.to_string();
     assert!(

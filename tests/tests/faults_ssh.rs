@@ -217,6 +217,7 @@ async fn ssh_lost_for_good_mid_run_is_handed_over_and_reported_once_by_the_follo
         }
     );
     let took = cut_at.elapsed();
+    eprintln!("lost for good: the invocation gave up {took:?} after the cut");
     let err = err.expect_err("the runner cannot be reached again");
     assert_eq!(err.stage, Stage::Follow, "{err}");
     let msg = err.to_string();
@@ -287,6 +288,7 @@ async fn hung_remote_command_is_bounded_by_the_ssh_timeout_and_names_the_stage()
         }
     );
     let took = hung_at.elapsed();
+    eprintln!("hung command: the invocation gave up {took:?} after the hang");
     let err = err.expect_err("the hung command fails the invocation");
     assert_eq!(err.stage, Stage::Follow, "{err}");
     let msg = err.to_string();
@@ -345,6 +347,7 @@ async fn stalled_ssh_handshake_fails_the_ssh_stage_in_bounded_time_and_the_runne
         .await
         .expect_err("nothing answers");
     let took = began.elapsed();
+    eprintln!("stalled handshake: stage ssh failed after {took:?}");
     assert_eq!(err.stage, Stage::Ssh, "{err}");
     assert!(
         err.to_string()
