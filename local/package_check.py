@@ -43,7 +43,20 @@ def needed(path):
     return [line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "(NEEDED)" in line]
 
 
+def starts(path):
+    """Whether the binary asks a local Lambda Runtime API for an invocation within 5 s."""
+    api = RuntimeApi()
+    proc = api.spawn([path], dict(START_ENV, PATH=os.environ.get("PATH", "")),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return api.first_next(timeout=5) is not None
+    finally:
+        stop(proc)
+        api.close()
+
+
 def check(zip_path):
+    """(problems, size in bytes, libraries the bootstrap needs)."""
     problems = []
     size = os.path.getsize(zip_path)
     if size > MAX_BYTES:
@@ -51,9 +64,8 @@ def check(zip_path):
     with zipfile.ZipFile(zip_path) as z, tempfile.TemporaryDirectory() as tmp:
         names = z.namelist()
         if "bootstrap" not in names:
-            return problems + [f"no bootstrap in it (it has {names})"]
-        info = z.getinfo("bootstrap")
-        mode = info.external_attr >> 16
+            return problems + [f"no bootstrap in it (it has {names})"], size, []
+        mode = z.getinfo("bootstrap").external_attr >> 16
         if not mode & stat.S_IXUSR:
             problems.append(f"bootstrap is not executable (mode {oct(mode)})")
         path = z.extract("bootstrap", tmp)
@@ -64,30 +76,15 @@ def check(zip_path):
         foreign = [lib for lib in libs if lib not in GLIBC]
         if foreign:
             problems.append(f"bootstrap needs libraries beyond glibc: {foreign}")
-        api = RuntimeApi()
-        try:
-            env = dict(START_ENV, PATH=os.environ.get("PATH", ""))
-            proc = api.spawn([path], env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            asked = api.first_next(timeout=5)
-            alive = proc.poll() is None if asked is None else True
-            if asked is None:
-                problems.append("bootstrap did not ask for an invocation within 5 s"
-                                + ("" if alive else " (it exited)"))
-        finally:
-            if proc.returncode is None:
-                stop(proc)
-            api.close()
+        if not starts(path):
+            problems.append("bootstrap did not ask for an invocation within 5 s")
     return problems, size, libs
 
 
 def main(paths):
     failed = False
     for p in paths:
-        result = check(p)
-        if isinstance(result, list):
-            problems, size, libs = result, os.path.getsize(p), []
-        else:
-            problems, size, libs = result
+        problems, size, libs = check(p)
         if problems:
             failed = True
             for problem in problems:
