@@ -29,18 +29,6 @@ data "aws_iam_policy_document" "stop" {
   }
 
   statement {
-    sid       = "TerminateRunnersOnly"
-    actions   = ["ec2:TerminateInstances"]
-    resources = ["${local.ec2_arn_prefix}:instance/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/event-tier:role"
-      values   = ["runner"]
-    }
-  }
-
-  statement {
     sid = "FindTheReplicationTask"
     # DMS Describe* calls accept no resource but "*".
     actions   = ["dms:DescribeReplicationTasks"]

@@ -74,7 +74,7 @@ resource "aws_vpc_security_group_egress_rule" "functions_ssh_to_runners" {
   referenced_security_group_id = aws_security_group.runner.id
 }
 
-# Permissions both functions need: find, launch and log in to the event's runner, keep their
+# Permissions both functions need: find, launch, log in to and terminate the event's runner, keep their
 # records in the state bucket, follow a long run up, and run in the VPC.
 
 data "aws_iam_policy_document" "functions_common" {
@@ -92,6 +92,20 @@ data "aws_iam_policy_document" "functions_common" {
       "ec2:UnassignPrivateIpAddresses",
     ]
     resources = ["*"]
+  }
+
+  statement {
+    sid = "TerminateRunnersOnly"
+    # event-stop terminates the runner after the destroy; event-start terminates a runner it launched
+    # that never became usable (never running, user data never done), so none is left untracked.
+    actions   = ["ec2:TerminateInstances"]
+    resources = ["${local.ec2_arn_prefix}:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/event-tier:role"
+      values   = ["runner"]
+    }
   }
 
   statement {

@@ -224,6 +224,12 @@ variable "events" {
     error_message = "Each key of events must be an event id: lower-case letters, digits and '-', starting with a letter, at most 40 characters."
   }
 
+  # As the functions and the event tier check it: RDS and DMS identifiers take no '--' and no trailing '-'.
+  validation {
+    condition     = alltrue([for k in try(keys(var.events), []) : !strcontains(k, "--") && !endswith(k, "-")])
+    error_message = "An event id must not contain '--' or end with '-': the event tier's RDS and DMS identifiers are named after it."
+  }
+
   validation {
     condition = try(alltrue([for k, e in var.events :
       length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "vars"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))

@@ -208,6 +208,15 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
         event_id: event.clone(),
         ..Report::default()
     };
+    // On a stack kept up (make local-up), earlier runs of the same event left runners and messages:
+    // the summary counts this run's only.
+    let earlier_runners: Vec<String> = stack
+        .instances(&event)
+        .await
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let earlier_posts = stack.slack(&event).len();
     let mut st = Stages(&mut report);
     std::fs::create_dir_all(root().join(".local/logs")).unwrap();
     let log = root().join(format!(".local/logs/demo-cargo-lambda-watch-{event}.log"));
@@ -253,7 +262,8 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
         by_type.len()
     ));
     st.0.created = listing.iter().map(|(a, _)| a.clone()).collect();
-    let runners = stack.instances(&event).await;
+    let mut runners = stack.instances(&event).await;
+    runners.retain(|r| !earlier_runners.contains(&r.id));
     for r in &runners {
         say(&format!(
             "    runner {} ({}), tags event-tier:event={}",
@@ -322,7 +332,8 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
         .into_iter()
         .map(|(a, _)| a)
         .collect();
-    let runners = stack.instances(&event).await;
+    let mut runners = stack.instances(&event).await;
+    runners.retain(|r| !earlier_runners.contains(&r.id));
     st.0.runners_launched = st.0.runners_launched.max(runners.len());
     st.0.runners_terminated = runners.iter().filter(|r| r.state == "terminated").count();
     st.0.live_runners = runners
@@ -340,7 +351,7 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
         st.0.left_in_state.is_empty() && st.0.live_runners == 0 && st.0.leftovers.is_empty();
     st.end("verify", t, clean);
 
-    report.slack = stack.slack(&event);
+    report.slack = stack.slack(&event).split_off(earlier_posts);
     say("\n== What Slack received ==");
     for p in &report.slack {
         say(&format!("\n[{}] {}", p.status, p.text));

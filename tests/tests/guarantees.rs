@@ -89,11 +89,39 @@ async fn start_of_an_event_already_up_reports_already_up_and_changes_nothing() {
     let posts = stack.slack(&event);
     assert_eq!(posts.len(), 2, "{posts:?}");
     assert!(
-        posts[1].text.contains("already up: nothing changed"),
+        posts[1]
+            .text
+            .contains("already up: nothing changed, checked in "),
         "{}",
         posts[1].text
     );
     stop(&deps, &event).await;
+}
+
+#[tokio::test]
+async fn a_stop_of_an_event_that_is_not_up_reports_already_down_and_launches_nothing() {
+    let stack = Stack::get().await;
+    let deps = stack.deps().await;
+    let event = unique_event("never-started");
+    let out = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("a stop of an event that is down succeeds");
+    assert_eq!(out.status, Status::AlreadyDown, "{out:?}");
+    assert!(out.message.contains("already down"), "{}", out.message);
+    assert!(
+        stack.instances(&event).await.is_empty(),
+        "no runner launched"
+    );
+    assert!(stack.state(&event).await.is_none(), "no state written");
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0]
+            .text
+            .contains("stop: the event tier is already down: no resources in its state and no runner, checked in "),
+        "{}",
+        posts[0].text
+    );
 }
 
 #[tokio::test]

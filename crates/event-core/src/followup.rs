@@ -55,6 +55,12 @@ pub fn at_expression(unix: u64) -> String {
     )
 }
 
+/// EventBridge Scheduler takes names of at most 64 characters: `event-tier-follow-` (18), an event id
+/// (at most 40), `-` and the Unix time in seconds modulo 100 000 (5 digits).
+fn schedule_name(event: &EventId, epoch_secs: u64) -> String {
+    format!("event-tier-follow-{event}-{:05}", epoch_secs % 100_000)
+}
+
 #[async_trait]
 impl FollowUps for SchedulerFollowUps {
     async fn schedule(
@@ -67,7 +73,7 @@ impl FollowUps for SchedulerFollowUps {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let name = format!("event-tier-follow-{event}-{}", now.as_secs() % 1_000_000);
+        let name = schedule_name(event, now.as_secs());
         let target = Target::builder()
             .arn(function_arn)
             .role_arn(&self.role_arn)
@@ -98,6 +104,19 @@ impl FollowUps for SchedulerFollowUps {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schedule_names_fit_the_schedulers_64_characters() {
+        let longest = crate::payload::EventId::parse(&"a".repeat(40)).unwrap();
+        let name = super::schedule_name(&longest, 1_795_599_999);
+        assert_eq!(name, format!("event-tier-follow-{}-99999", "a".repeat(40)));
+        assert_eq!(name.len(), 64);
+        let short = crate::payload::EventId::parse("winter-sale-2026").unwrap();
+        assert_eq!(
+            super::schedule_name(&short, 1_795_500_007),
+            "event-tier-follow-winter-sale-2026-00007"
+        );
+    }
+
     #[test]
     fn at_expressions_are_utc_seconds() {
         assert_eq!(

@@ -157,14 +157,10 @@ run "pass_role_is_limited_to_the_runner_role_for_ec2_and_the_scheduler_role_for_
   }
 }
 
-run "only_event_stop_terminates_and_only_runners" {
-  assert {
-    condition     = length([for s in concat(data.aws_iam_policy_document.functions_common.statement, data.aws_iam_policy_document.start.statement) : s if contains(s.actions, "ec2:TerminateInstances")]) == 0
-    error_message = "event-start must not terminate instances"
-  }
+run "the_functions_terminate_only_runners" {
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.stop.statement : {
+      for s in concat(data.aws_iam_policy_document.functions_common.statement, data.aws_iam_policy_document.start.statement, data.aws_iam_policy_document.stop.statement) : {
         resources = join(",", s.resources)
         condition = join(";", [for c in s.condition : "${c.test} ${c.variable} ${join(",", c.values)}"])
       } if contains(s.actions, "ec2:TerminateInstances")
@@ -172,7 +168,18 @@ run "only_event_stop_terminates_and_only_runners" {
         resources = "arn:aws:ec2:ap-northeast-2:123456789012:instance/*"
         condition = "StringEquals aws:ResourceTag/event-tier:role runner"
     }]
-    error_message = "event-stop may terminate only instances tagged event-tier:role = runner"
+    error_message = "event-start and event-stop may terminate only instances tagged event-tier:role = runner"
+  }
+  assert {
+    condition = alltrue([
+      for d in [data.aws_iam_policy_document.start, data.aws_iam_policy_document.stop] :
+      length(d.source_policy_documents) == 1 && d.source_policy_documents[0] == data.aws_iam_policy_document.functions_common.json
+    ])
+    error_message = "both functions terminate runners (functions_common): event-stop after the destroy, event-start one that never became usable"
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.alarm.source_policy_documents == null && length([for s in data.aws_iam_policy_document.alarm.statement : s if contains(s.actions, "ec2:TerminateInstances")]) == 0
+    error_message = "event-alarm terminates nothing"
   }
 }
 

@@ -71,6 +71,26 @@ run "event_id_with_a_space_is_refused" {
   expect_failures = [var.events]
 }
 
+run "event_id_with_a_double_dash_is_refused" {
+  command = plan
+
+  variables {
+    events = { "winter--sale" = { start = "2026-12-19T09:00:00", end = "2026-12-21T23:00:00" } }
+  }
+
+  expect_failures = [var.events]
+}
+
+run "event_id_ending_with_a_dash_is_refused" {
+  command = plan
+
+  variables {
+    events = { "winter-sale-" = { start = "2026-12-19T09:00:00", end = "2026-12-21T23:00:00" } }
+  }
+
+  expect_failures = [var.events]
+}
+
 run "dated_event_with_a_zone_suffix_is_refused" {
   command = plan
 

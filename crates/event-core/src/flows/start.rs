@@ -107,7 +107,12 @@ async fn complete(
             let msg = "the event tier is already up: nothing changed".to_owned();
             flow.notify_run_once(
                 &run_id,
-                &format!(":information_source: event-tier *{}*: start: {msg} (run `{run_id}`, runner `{}`)", flow.event, runner.instance_id),
+                &format!(
+                    ":information_source: event-tier *{}*: start: {msg}, checked in {} (run `{run_id}`, runner `{}`)",
+                    flow.event,
+                    human(flow.started.elapsed()),
+                    runner.instance_id
+                ),
             )
             .await;
             Ok(flow.outcome(Status::AlreadyUp, Some(run_id), iid, msg))

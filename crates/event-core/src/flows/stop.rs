@@ -73,8 +73,9 @@ async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepE
         let msg =
             "the event tier is already down: no resources in its state and no runner".to_owned();
         flow.notify(&format!(
-            ":information_source: event-tier *{}*: stop: {msg}",
-            flow.event
+            ":information_source: event-tier *{}*: stop: {msg}, checked in {}",
+            flow.event,
+            human(flow.started.elapsed())
         ))
         .await;
         return Ok(flow.outcome(Status::AlreadyDown, None, None, msg));
