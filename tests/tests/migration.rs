@@ -3,11 +3,12 @@
 //! `"force": true` overrides, loudly. moto's tasks move no data, so the tests drive the task's state
 //! through the emulator extension (local/EMULATOR-GAPS.md).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_databasemigration::types::MigrationTypeValue;
 use event_core::{Deadline, Deps, Stage, Status};
 use event_tier_tests::{Stack, unique_event};
+use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 
 /// Starts the event (fixture tier) and creates its replication task; returns the task's ARN.
@@ -109,6 +110,91 @@ async fn stop_destroys_only_after_the_final_migration_finished() {
             .unwrap()
             .text
             .contains("final migration finished"),
+        "{posts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_final_migration_longer_than_the_deadline_is_followed_up_and_started_once() {
+    let stack = Stack::get().await;
+    let role = "arn:aws:iam::123456789012:role/event-tier-follow-up";
+    let deps = stack
+        .deps_with(|c| {
+            c.final_migration = true;
+            c.follow_up_role_arn = Some(role.into());
+        })
+        .await;
+    let event = unique_event("migration-long");
+    let arn = event_with_task(&stack, &deps, &event, true).await.unwrap();
+
+    // The settings keep 5 s before the deadline; the load does not finish in 12 s: hand over.
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let mut ctx = Context::default();
+    ctx.deadline = now_ms + 12_000;
+    let function_arn = "arn:aws:lambda:us-east-1:123456789012:function:event-stop";
+    ctx.invoked_function_arn = function_arn.into();
+    let started = Instant::now();
+    let out = event_stop::handle(LambdaEvent::new(json!({ "event_id": event }), ctx), &deps)
+        .await
+        .expect("the first invocation returns in time");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "returned before the deadline: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status, Status::InProgress, "{out:?}");
+    assert!(
+        out.message.starts_with("the final migration still runs"),
+        "{}",
+        out.message
+    );
+    // Nothing destroyed while the load runs; the load was started once, as a first run.
+    assert_eq!(stack.state_resources(&event).await.len(), 2);
+    let task = stack.dms_task(&format!("event-tier-{event}")).await;
+    assert_eq!(task["start_types"], json!(["start-replication"]), "{task}");
+
+    // The follow-up: this function again, with the same request.
+    let name = out.follow_up.clone().expect("a follow-up schedule");
+    let schedule = aws_sdk_scheduler::Client::new(&stack.sdk)
+        .get_schedule()
+        .name(&name)
+        .send()
+        .await
+        .unwrap();
+    let target = schedule.target().unwrap();
+    assert_eq!(target.arn(), function_arn);
+    let input: serde_json::Value = serde_json::from_str(target.input().unwrap()).unwrap();
+    assert_eq!(input, json!({ "event_id": event }));
+
+    // The load finishes; the follow-up (what the scheduler would fire) destroys without a new load.
+    stack
+        .set_dms_task(
+            &arn,
+            "stopped",
+            Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
+            None,
+        )
+        .await;
+    let out = event_stop::handle(LambdaEvent::new(input, Context::default()), &deps)
+        .await
+        .expect("the follow-up succeeds");
+    assert_eq!(out.status, Status::Destroyed, "{out:?}");
+    assert!(
+        out.message.starts_with("final migration finished"),
+        "{}",
+        out.message
+    );
+    let task = stack.dms_task(&format!("event-tier-{event}")).await;
+    assert_eq!(task["start_types"], json!(["start-replication"]), "{task}");
+    assert!(stack.state_resources(&event).await.is_empty());
+    assert!(stack.live_instances(&event).await.is_empty());
+    let posts = stack.slack(&event);
+    let last = &posts.last().unwrap().text;
+    assert!(
+        last.contains("stop succeeded") && last.contains("final migration finished"),
         "{posts:?}"
     );
 }
