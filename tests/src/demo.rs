@@ -25,6 +25,10 @@ pub struct Report {
     /// What event-stop found still tagged with the event.
     pub leftovers: Vec<String>,
     pub slack: Vec<SlackPost>,
+    /// Which secrets (by name, never the value) were found in the function logs or in Slack.
+    pub leaked: Vec<String>,
+    /// Which secrets were searched for (by name).
+    pub searched: Vec<String>,
     pub start_status: String,
     pub stop_status: String,
     pub failure: Option<String>,
@@ -40,6 +44,7 @@ impl Report {
             && self.left_in_state.is_empty()
             && self.live_runners == 0
             && self.leftovers.is_empty()
+            && self.leaked.is_empty()
     }
 
     pub fn summary(&self) -> String {
@@ -74,6 +79,10 @@ impl Report {
         ));
         s.push_str(&format!("| Slack messages sent | {} |\n", self.slack.len()));
         s.push_str(&format!(
+            "| secrets found in function logs or Slack | {} |\n",
+            self.leaked.len()
+        ));
+        s.push_str(&format!(
             "| left behind (state, live runners, tagged) | {} |\n\n",
             self.left_in_state.len() + self.live_runners + self.leftovers.len()
         ));
@@ -84,8 +93,8 @@ impl Report {
         } else {
             let reason = self.failure.clone().unwrap_or_else(|| {
                 format!(
-                    "start {}, stop {}, {} created, left: {:?} in state, {} live runners, {:?} tagged",
-                    self.start_status, self.stop_status, self.created.len(), self.left_in_state, self.live_runners, self.leftovers
+                    "start {}, stop {}, {} created, left: {:?} in state, {} live runners, {:?} tagged, secrets out: {:?}",
+                    self.start_status, self.stop_status, self.created.len(), self.left_in_state, self.live_runners, self.leftovers, self.leaked
                 )
             });
             s.push_str(&format!("RESULT: FAILED: {reason}\n"));
@@ -96,6 +105,26 @@ impl Report {
 
 fn say(line: &str) {
     println!("{line}");
+}
+
+/// The event database's master password, which RDS keeps in Secrets Manager (moto too).
+async fn event_database_password(stack: &Stack, event: &str) -> Option<String> {
+    let state = stack.state(event).await?;
+    let arn = state["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["mode"] == "managed" && r["type"] == "aws_db_instance")?["instances"][0]
+        ["attributes"]["master_user_secret"][0]["secret_arn"]
+        .as_str()?
+        .to_owned();
+    let value = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .ok()?;
+    let v: Value = serde_json::from_str(value.secret_string()?).ok()?;
+    v["password"].as_str().map(str::to_owned)
 }
 
 /// Resource addresses of the event's state, with a telling attribute each.
@@ -274,6 +303,10 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
     }
     st.0.runners_launched = runners.len();
     st.end("inspect", t, !listing.is_empty());
+    let mut secrets = stack.secrets().await;
+    if let Some(password) = event_database_password(stack, &event).await {
+        secrets.push(("the event database's password", password));
+    }
 
     // event-stop, with the emulator's DMS task driven to a finished load.
     let t = st.begin("event-stop: cargo lambda invoke event-stop --data-file events/stop.json");
@@ -350,6 +383,35 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
     let clean =
         st.0.left_in_state.is_empty() && st.0.live_runners == 0 && st.0.leftovers.is_empty();
     st.end("verify", t, clean);
+
+    let t = st.begin("no secret in the function logs or in Slack");
+    let logs = std::fs::read_to_string(&log).unwrap_or_default();
+    let posts: Vec<String> = stack.slack(&event).into_iter().map(|p| p.text).collect();
+    for (what, _) in &secrets {
+        if !st.0.searched.iter().any(|w| w == what) {
+            st.0.searched.push((*what).to_owned());
+        }
+    }
+    for (what, secret) in &secrets {
+        let found =
+            logs.contains(secret.as_str()) || posts.iter().any(|p| p.contains(secret.as_str()));
+        if found && !st.0.leaked.iter().any(|w| w == what) {
+            st.0.leaked.push((*what).to_owned());
+        }
+    }
+    say(&format!(
+        "    searched {} bytes of function logs and {} Slack messages for {} secret values: {}",
+        logs.len(),
+        posts.len(),
+        secrets.len(),
+        if st.0.leaked.is_empty() {
+            "none found".to_owned()
+        } else {
+            format!("FOUND {:?}", st.0.leaked)
+        }
+    ));
+    let clean = st.0.leaked.is_empty() && !logs.is_empty();
+    st.end("secrets", t, clean);
 
     report.slack = stack.slack(&event).split_off(earlier_posts);
     say("\n== What Slack received ==");

@@ -273,6 +273,47 @@ impl Stack {
         (status == 200).then_some(body)
     }
 
+    /// The secrets the stack holds, named, as they must never appear in a log, a Slack message or a
+    /// state: the runner key's PEM (each long line, and its header word), the Slack webhook and its
+    /// token, the operations database's password.
+    pub async fn secrets(&self) -> Vec<(&'static str, String)> {
+        let pem = std::fs::read_to_string(format!(
+            "{}/ssh/runner_key",
+            self.var("EVENT_TIER_LOCAL_STACK")
+        ))
+        .expect("the local stack's runner key");
+        let value = |id: String| async move {
+            aws_sdk_secretsmanager::Client::new(&self.sdk)
+                .get_secret_value()
+                .secret_id(id)
+                .send()
+                .await
+                .expect("the local stack seeds its secrets")
+                .secret_string()
+                .unwrap()
+                .to_owned()
+        };
+        let webhook = value(self.var("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN").to_owned()).await;
+        let ops: Value =
+            serde_json::from_str(&value("event-tier/ops-db".to_owned()).await).unwrap();
+        let mut out: Vec<(&'static str, String)> = pem
+            .lines()
+            .filter(|l| l.len() > 20)
+            .map(|l| ("the runner's SSH key", l.to_owned()))
+            .collect();
+        out.push(("the runner's SSH key", "PRIVATE KEY".to_owned()));
+        out.push((
+            "the Slack webhook's token",
+            webhook.rsplit('/').next().unwrap().to_owned(),
+        ));
+        out.push(("the Slack webhook", webhook));
+        out.push((
+            "the operations database's password",
+            ops["password"].as_str().unwrap().to_owned(),
+        ));
+        out
+    }
+
     /// Drives the emulator's DMS task into a state (local/EMULATOR-GAPS.md).
     pub async fn set_dms_task(
         &self,

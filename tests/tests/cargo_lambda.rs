@@ -85,34 +85,12 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
         "{start}"
     );
     let slack: Vec<String> = stack.slack(event).into_iter().map(|p| p.text).collect();
-    let pem = std::fs::read_to_string(format!(
-        "{}/ssh/runner_key",
-        stack.var("EVENT_TIER_LOCAL_STACK")
-    ))
-    .unwrap();
-    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk);
-    let webhook = sm
-        .get_secret_value()
-        .secret_id(stack.var("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN"))
-        .send()
-        .await
-        .unwrap()
-        .secret_string()
-        .unwrap()
-        .to_owned();
-    let token = webhook.rsplit('/').next().unwrap().to_owned();
-    let mut secrets: Vec<&str> = pem.lines().filter(|l| l.len() > 20).collect();
-    secrets.push(&webhook);
-    secrets.push(&token);
-    secrets.push("PRIVATE KEY");
-    for secret in secrets {
-        assert!(
-            !logs.contains(secret),
-            "a secret is in the function's log: {secret:.12}..."
-        );
+    let secrets = stack.secrets().await;
+    for (what, secret) in &secrets {
+        assert!(!logs.contains(secret), "{what} is in the function's log");
         assert!(
             !slack.iter().any(|t| t.contains(secret)),
-            "a secret reached Slack"
+            "{what} reached Slack"
         );
     }
 }

@@ -44,6 +44,19 @@ async fn demo_lifecycle_creates_a_non_empty_tier_and_leaves_nothing_behind() {
                 && p.text.contains("final migration finished")),
         "{summary}"
     );
+    for secret in [
+        "the runner's SSH key",
+        "the Slack webhook",
+        "the operations database's password",
+        "the event database's password",
+    ] {
+        assert!(
+            report.searched.iter().any(|s| s == secret),
+            "{secret} not searched for: {:?}",
+            report.searched
+        );
+    }
+    assert!(report.leaked.is_empty(), "{:?}", report.leaked);
     assert!(report.ok());
     assert!(summary.contains("nothing was left behind"));
 }
