@@ -10,6 +10,8 @@ Fix, as narrow as the symptom: a revoke whose every permission is an all-traffic
 is still `InvalidPermission.NotFound`, so a wrong revoke in the project's Terraform still fails.
 """
 
+import inspect
+
 from moto.ec2.exceptions import InvalidPermissionNotFoundError
 from moto.ec2.models.security_groups import SecurityGroupBackend
 
@@ -36,39 +38,25 @@ def _has_default_egress(group):
 def apply():
     check_version(__name__)
     revoke = SecurityGroupBackend.revoke_security_group_egress
+    signature = inspect.signature(revoke)
 
-    def revoke_security_group_egress(
-        self,
-        group_name_or_id,
-        ip_protocol,
-        from_port,
-        to_port,
-        ip_ranges,
-        source_groups=None,
-        prefix_list_ids=None,
-        security_rule_ids=None,
-        vpc_id=None,
-    ):
+    def revoke_security_group_egress(self, *args, **kwargs):
         try:
-            return revoke(
-                self,
-                group_name_or_id,
-                ip_protocol,
-                from_port,
-                to_port,
-                ip_ranges,
-                source_groups,
-                prefix_list_ids,
-                security_rule_ids,
-                vpc_id,
-            )
+            return revoke(self, *args, **kwargs)
         except InvalidPermissionNotFoundError:
-            group = self.get_security_group_by_name_or_id(group_name_or_id, vpc_id)
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            a = bound.arguments
+            group = self.get_security_group_by_name_or_id(a["group_name_or_id"], a["vpc_id"])
             if (
                 group is not None
                 and group.vpc_id
                 and _is_default_egress(
-                    ip_protocol, ip_ranges, source_groups, prefix_list_ids, security_rule_ids
+                    a["ip_protocol"],
+                    a["ip_ranges"],
+                    a["source_groups"],
+                    a["prefix_list_ids"],
+                    a["security_rule_ids"],
                 )
                 and not _has_default_egress(group)
             ):

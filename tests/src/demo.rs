@@ -325,14 +325,7 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
                     task["start_type"].as_str().unwrap_or("?")
                 ));
                 let arn = task["arn"].as_str().unwrap_or_default().to_owned();
-                tokio::task::block_in_place(|| {
-                    rt.block_on(stack.set_dms_task(
-                        &arn,
-                        "stopped",
-                        Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
-                        None,
-                    ))
-                });
+                tokio::task::block_in_place(|| rt.block_on(stack.finish_dms_load(&arn)));
                 break;
             }
             std::thread::sleep(Duration::from_millis(500));

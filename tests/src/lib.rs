@@ -314,6 +314,17 @@ impl Stack {
         out
     }
 
+    /// Plays a full load of the task that finished, as DMS reports it.
+    pub async fn finish_dms_load(&self, arn: &str) {
+        self.set_dms_task(
+            arn,
+            "stopped",
+            Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
+            None,
+        )
+        .await;
+    }
+
     /// Drives the emulator's DMS task into a state (local/EMULATOR-GAPS.md).
     pub async fn set_dms_task(
         &self,
@@ -330,6 +341,20 @@ impl Stack {
         let (code, answer) = http("POST", &url, Some(&body)).await;
         assert_eq!(code, 200, "{answer}");
     }
+}
+
+/// The context of an invocation of `function_arn` whose deadline is `within` from now.
+pub fn context_with_deadline(
+    within: std::time::Duration,
+    function_arn: &str,
+) -> lambda_runtime::Context {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let mut ctx = lambda_runtime::Context::default();
+    ctx.deadline = (now + within).as_millis() as u64;
+    ctx.invoked_function_arn = function_arn.into();
+    ctx
 }
 
 /// The managed resources of a Terraform state document, as `type.name`, one entry per instance.

@@ -75,18 +75,6 @@ async fn dms_task(stack: &Stack, task_id: &str) -> Option<Value> {
     }
 }
 
-/// Plays a full load that finished, as DMS reports it.
-async fn finish_load(stack: &Stack, arn: &str) {
-    stack
-        .set_dms_task(
-            arn,
-            "stopped",
-            Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
-            None,
-        )
-        .await;
-}
-
 async fn ops_db_password(stack: &Stack) -> String {
     let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk);
     let secret = sm
@@ -404,7 +392,7 @@ async fn the_real_tier_starts_once_is_already_up_on_a_second_start_and_stops_cle
     assert_eq!(stack.state_resources(&event).await, resources);
 
     // As in AWS, the first scheduled load (start-replication) has run by the time the event ends.
-    finish_load(&stack, &task_arn).await;
+    stack.finish_dms_load(&task_arn).await;
 
     // Stop. The final migration the stop starts is made to finish; the driver ends when the destroy
     // has deleted the task, answering the start types the task saw.
@@ -415,7 +403,7 @@ async fn the_real_tier_starts_once_is_already_up_on_a_second_start_and_stops_cle
             let mut seen = Value::Null;
             while let Some(t) = dms_task(&stack, &task_id).await {
                 if t["status"] == "running" {
-                    finish_load(&stack, &task_arn).await;
+                    stack.finish_dms_load(&task_arn).await;
                 }
                 seen = t["start_types"].clone();
                 tokio::time::sleep(Duration::from_millis(300)).await;

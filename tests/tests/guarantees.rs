@@ -2,10 +2,10 @@
 //! runner and run one apply, repeated requests change nothing, events don't interfere, and a run
 //! longer than the function's deadline is reported exactly once by a follow-up.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use event_core::{Deadline, Status};
-use event_tier_tests::{Stack, unique_event};
+use event_tier_tests::{Stack, context_with_deadline, unique_event};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 
@@ -184,15 +184,9 @@ async fn run_longer_than_the_deadline_is_reported_once_by_a_follow_up() {
         .deps_with(|c| c.follow_up_role_arn = Some(role.into()))
         .await;
     let event = unique_event("long-run");
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
     // The settings keep 5 s before the deadline; the apply sleeps 25 s: the invocation must hand over.
-    let mut ctx = Context::default();
-    ctx.deadline = now_ms + 15_000;
     let function_arn = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
-    ctx.invoked_function_arn = function_arn.into();
+    let ctx = context_with_deadline(Duration::from_secs(15), function_arn);
     let ev = LambdaEvent::new(
         json!({ "event_id": event, "vars": { "apply_sleep": 25 } }),
         ctx,

@@ -3,11 +3,11 @@
 //! `"force": true` overrides, loudly. moto's tasks move no data, so the tests drive the task's state
 //! through the emulator extension (local/EMULATOR-GAPS.md).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_databasemigration::types::MigrationTypeValue;
 use event_core::{Deadline, Deps, Stage, Status};
-use event_tier_tests::{Stack, unique_event};
+use event_tier_tests::{Stack, context_with_deadline, unique_event};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 
@@ -80,14 +80,7 @@ async fn stop_destroys_only_after_the_final_migration_finished() {
         wait_load_running(&stack, &event, "start-replication").await;
         // While the load runs, nothing is destroyed.
         assert_eq!(stack.state_resources(&event).await.len(), 2);
-        stack
-            .set_dms_task(
-                &arn,
-                "stopped",
-                Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
-                None,
-            )
-            .await;
+        stack.finish_dms_load(&arn).await;
     };
     let (out, ()) = tokio::join!(stop, drive);
     let out = out.expect("stop succeeds");
@@ -128,14 +121,8 @@ async fn a_final_migration_longer_than_the_deadline_is_followed_up_and_started_o
     let arn = event_with_task(&stack, &deps, &event, true).await.unwrap();
 
     // The settings keep 5 s before the deadline; the load does not finish in 12 s: hand over.
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    let mut ctx = Context::default();
-    ctx.deadline = now_ms + 12_000;
     let function_arn = "arn:aws:lambda:us-east-1:123456789012:function:event-stop";
-    ctx.invoked_function_arn = function_arn.into();
+    let ctx = context_with_deadline(Duration::from_secs(12), function_arn);
     let started = Instant::now();
     let out = event_stop::handle(LambdaEvent::new(json!({ "event_id": event }), ctx), &deps)
         .await
@@ -170,14 +157,7 @@ async fn a_final_migration_longer_than_the_deadline_is_followed_up_and_started_o
     assert_eq!(input, json!({ "event_id": event }));
 
     // The load finishes; the follow-up (what the scheduler would fire) destroys without a new load.
-    stack
-        .set_dms_task(
-            &arn,
-            "stopped",
-            Some("Stop Reason FULL_LOAD_ONLY_FINISHED"),
-            None,
-        )
-        .await;
+    stack.finish_dms_load(&arn).await;
     let out = event_stop::handle(LambdaEvent::new(input, Context::default()), &deps)
         .await
         .expect("the follow-up succeeds");
