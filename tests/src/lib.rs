@@ -106,6 +106,21 @@ impl Stack {
         Deps::from_sdk_config(c, &sdk).expect("deps build")
     }
 
+    /// Asserts that the event has one live runner and that its claim names it (the launch token in
+    /// the claim is the runner's `event-tier:launch-token` tag): a runner left behind is tracked.
+    pub async fn assert_runner_tracked(&self, event: &str) {
+        let live = self.live_instances(event).await;
+        assert_eq!(live.len(), 1, "one live runner: {live:?}");
+        assert_eq!(
+            self.runner_claim(event).await.as_deref(),
+            live[0]
+                .tags
+                .get("event-tier:launch-token")
+                .map(String::as_str),
+            "the claim names the runner"
+        );
+    }
+
     /// The event's runner claim in the state bucket (the launch token), if one stands.
     pub async fn runner_claim(&self, event: &str) -> Option<String> {
         let out = self
@@ -314,6 +329,33 @@ impl Stack {
         out
     }
 
+    /// A call to a moto service the tests crate has no SDK client for (Lambda, CloudWatch Logs):
+    /// moto routes a request by the credential scope of its Authorization header and does not check
+    /// the signature. `headers`: extra header lines, each ending in CRLF.
+    pub async fn moto_call(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        let host = self
+            .var("AWS_ENDPOINT_URL")
+            .strip_prefix("http://")
+            .expect("the local stack's endpoint is plain http")
+            .trim_end_matches('/');
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}X-Amz-Date: 20260101T000000Z\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/{service}/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=0\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{body}",
+            key = self.var("AWS_ACCESS_KEY_ID"),
+            region = self.var("AWS_REGION"),
+            len = body.len(),
+        );
+        exchange(host, &request).await
+    }
+
     /// Plays a full load of the task that finished, as DMS reports it.
     pub async fn finish_dms_load(&self, arn: &str) {
         self.set_dms_task(
@@ -383,19 +425,32 @@ pub fn managed_addresses(state: &Value) -> Vec<String> {
 /// A plain HTTP/1.1 request on loopback (the sink's and the emulator's control paths), without pulling
 /// another HTTP client into the tests. Returns the status and the JSON body (Null if none).
 pub async fn http(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
         .split_once('/')
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap();
     let data = body.map(Value::to_string).unwrap_or_default();
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
-        data.len()
+    exchange(
+        host,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
+            data.len()
+        ),
+    )
+    .await
+}
+
+/// Sends one raw HTTP/1.1 request (which says `Connection: close`) to `host`, on loopback only, and
+/// reads the answer to its end: the status and the JSON body (Null if none).
+async fn exchange(host: &str, request: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    assert!(
+        host.starts_with("127.0.0.1:"),
+        "the tests talk to loopback only: {host}"
     );
-    s.write_all(req.as_bytes()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out);

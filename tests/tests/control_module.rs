@@ -100,38 +100,10 @@ impl Drop for Workdir {
 }
 
 /// `GET /2015-03-31/functions/<name>` of the Lambda API (the tests crate has no Lambda client).
-/// moto routes a request to a service by the credential scope of its Authorization header and does
-/// not check the signature. Returns the status and the JSON body (Null if none).
+/// Returns the status and the JSON body (Null if none).
 async fn lambda_get_function(stack: &Stack, name: &str) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let endpoint = stack.var("AWS_ENDPOINT_URL");
-    let host = endpoint
-        .strip_prefix("http://")
-        .expect("the local stack's endpoint is plain http")
-        .trim_end_matches('/');
-    assert!(
-        host.starts_with("127.0.0.1:"),
-        "the local stack must be on loopback: {host}"
-    );
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let request = format!(
-        "GET /2015-03-31/functions/{name} HTTP/1.1\r\nHost: {host}\r\nX-Amz-Date: 20260101T000000Z\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/lambda/aws4_request, \
-         SignedHeaders=host;x-amz-date, Signature=0\r\nConnection: close\r\n\r\n",
-        key = stack.var("AWS_ACCESS_KEY_ID"),
-        region = stack.var("AWS_REGION"),
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let text = String::from_utf8_lossy(&answer);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let path = format!("/2015-03-31/functions/{name}");
+    stack.moto_call("lambda", "GET", &path, "", "").await
 }
 
 /// The seeded subnets of the local VPC with one of these CIDR blocks (local/stack.py `seed`).

@@ -87,38 +87,14 @@ async fn ops_db_password(stack: &Stack) -> String {
     v["password"].as_str().unwrap().to_owned()
 }
 
-/// A CloudWatch Logs JSON call to moto, which routes by the credential scope of the Authorization
-/// header and does not check the signature (the tests crate has no Logs client).
+/// A CloudWatch Logs JSON call to moto (the tests crate has no Logs client).
 async fn logs_call(stack: &Stack, target: &str, body: Value) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let host = stack
-        .var("AWS_ENDPOINT_URL")
-        .strip_prefix("http://")
-        .expect("the local stack's endpoint is plain http")
-        .trim_end_matches('/')
-        .to_owned();
-    let data = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: Logs_20140328.{target}\r\n\
-         Content-Type: application/x-amz-json-1.1\r\nX-Amz-Date: 20260101T000000Z\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/logs/aws4_request, \
-         SignedHeaders=host;x-amz-date, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
-        data.len(),
-        key = stack.var("AWS_ACCESS_KEY_ID"),
-        region = stack.var("AWS_REGION"),
+    let headers = format!(
+        "X-Amz-Target: Logs_20140328.{target}\r\nContent-Type: application/x-amz-json-1.1\r\n"
     );
-    let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    stack
+        .moto_call("logs", "POST", "/", &headers, &body.to_string())
+        .await
 }
 
 /// Runs a program on `input` and returns its standard output; None if it is not installed.

@@ -151,15 +151,7 @@ async fn lasting_5xx_fails_the_key_then_the_terminate_stage_and_a_later_stop_cle
         posts[0].text
     );
     // The runner it launched is tracked: tagged, and named by the claim.
-    let live = stack.live_instances(&event).await;
-    assert_eq!(live.len(), 1, "{live:?}");
-    assert_eq!(
-        stack.runner_claim(&event).await.as_deref(),
-        live[0]
-            .tags
-            .get("event-tier:launch-token")
-            .map(String::as_str)
-    );
+    stack.assert_runner_tracked(&event).await;
 
     // A stop whose terminate is throttled throughout: destroyed, but the runner stays, tracked.
     proxy.reset().await;
@@ -183,8 +175,7 @@ async fn lasting_5xx_fails_the_key_then_the_terminate_stage_and_a_later_stop_cle
         "{}",
         posts[1].text
     );
-    assert_eq!(stack.live_instances(&event).await.len(), 1);
-    assert!(stack.runner_claim(&event).await.is_some(), "still tracked");
+    stack.assert_runner_tracked(&event).await;
 
     // AWS answers again: the next stop finishes the job.
     proxy.reset().await;

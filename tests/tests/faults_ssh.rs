@@ -367,16 +367,7 @@ async fn stalled_ssh_handshake_fails_the_ssh_stage_in_bounded_time_and_the_runne
         posts[0].text
     );
     // An unreachable runner may be busy with a run: it is kept, tracked by its tags and claim.
-    let live = stack.live_instances(&event).await;
-    assert_eq!(live.len(), 1, "{live:?}");
-    assert_eq!(
-        stack.runner_claim(&event).await.as_deref(),
-        live[0]
-            .tags
-            .get("event-tier:launch-token")
-            .map(String::as_str),
-        "the claim names the runner"
-    );
+    stack.assert_runner_tracked(&event).await;
     stop(&stack, &event).await;
     assert_eq!(stack.runner_claim(&event).await, None);
 }

@@ -378,6 +378,14 @@ mod tests {
         );
         let config = RunnerConfig {
             ami_id: Some("ami-1".into()),
+            ..runner_config()
+        };
+        Ec2Fleet::new(ec2, ssm, config, "us-east-1".into())
+    }
+
+    fn runner_config() -> RunnerConfig {
+        RunnerConfig {
+            ami_id: None,
             ami_parameter: String::new(),
             instance_type: "t3.small".into(),
             subnet_id: "subnet-1".into(),
@@ -388,8 +396,7 @@ mod tests {
             workdir: "/var/lib/event-tier".into(),
             ready_timeout: Duration::from_secs(1),
             log_group: None,
-        };
-        Ec2Fleet::new(ec2, ssm, config, "us-east-1".into())
+        }
     }
 
     /// The CloudWatch agent's configuration the user data writes, as the shell would expand it.
@@ -407,17 +414,8 @@ mod tests {
     #[test]
     fn user_data_ships_each_runs_output_to_the_runner_log_group() {
         let mut config = RunnerConfig {
-            ami_id: None,
-            ami_parameter: String::new(),
-            instance_type: "t3.small".into(),
-            subnet_id: "subnet-1".into(),
-            security_group_id: "sg-1".into(),
-            instance_profile: "runner".into(),
-            key_name: None,
-            host_key_secret: None,
-            workdir: "/var/lib/event-tier".into(),
-            ready_timeout: Duration::from_secs(1),
             log_group: Some("/event/runner".into()),
+            ..runner_config()
         };
         let event = EventId::parse("winter-sale-2026").unwrap();
         let script = user_data(&config, "us-east-1", &event);
