@@ -7,6 +7,7 @@ ports. `up` starts and seeds them and writes .local/env; `down` stops everything
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -316,7 +317,8 @@ def down():
     if not PIDS.exists():
         print("local stack is not up")
         return
-    pids = json.loads(PIDS.read_text())
+    # Each a group leader (start_new_session); never 0 or 1: killpg(1) is kill(-1), every process.
+    pids = {name: pid for name, pid in json.loads(PIDS.read_text()).items() if pid > 1}
     for name, pid in pids.items():
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -344,13 +346,17 @@ def down():
                 os.kill(pid, signal.SIGINT)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
-    # Terraform runs started through the runner protocol run in sessions of their own (setsid).
-    out = subprocess.run(["pgrep", "-f", f"{STACK}/runner/.*/runner.sh exec"], capture_output=True, text=True)
+    # Terraform runs started through the runner protocol run in sessions of their own (setsid): this
+    # stack's only (`bash <STACK>/runner/.../runner.sh exec`, the path anchored at a word's start so
+    # that another checkout whose path ends with this one's is not matched).
+    pattern = rf"^bash {re.escape(str(STACK))}/runner/\S+/runner\.sh exec "
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
     for pid in (int(p) for p in out.stdout.split()):
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        if pid > 1:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
     PIDS.unlink()
     if ENV_FILE.exists():
         ENV_FILE.unlink()

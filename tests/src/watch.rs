@@ -114,8 +114,13 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        // Signals go through kill(2) itself, never the `kill` program: procps-ng 4.0.2 (Debian 12)
+        // reads `kill -KILL -<pgid>` as `kill(-<first digit>, SIGKILL)`, and for a group id that
+        // starts with 1 that is kill(-1): every process on the machine.
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        assert!(pid > 1, "cargo lambda watch has pid {pid}");
+        // SAFETY: kill(2) with a positive pid (the child this Watch started) and a valid signal.
+        unsafe { libc::kill(pid, libc::SIGINT) };
         let until = Instant::now() + Duration::from_secs(10);
         while Instant::now() < until {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -124,9 +129,9 @@ impl Drop for Watch {
             std::thread::sleep(Duration::from_millis(100));
         }
         if self.own_group {
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
-                .status();
+            // The group the child leads (process_group(0)): its function processes too.
+            // SAFETY: killpg(2) with a group id greater than 1 and a valid signal.
+            unsafe { libc::killpg(pid, libc::SIGKILL) };
         } else {
             let _ = self.child.kill();
         }
