@@ -117,8 +117,14 @@ impl Drop for Watch {
         // Signals go through kill(2) itself, never the `kill` program: procps-ng 4.0.2 (Debian 12)
         // reads `kill -KILL -<pgid>` as `kill(-<first digit>, SIGKILL)`, and for a group id that
         // starts with 1 that is kill(-1): every process on the machine.
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
-        assert!(pid > 1, "cargo lambda watch has pid {pid}");
+        // A child's pid is always above 1; checked rather than asserted (no panic in a Drop), as
+        // killpg(1) would be kill(-1).
+        let Some(pid) = libc::pid_t::try_from(self.child.id())
+            .ok()
+            .filter(|pid| *pid > 1)
+        else {
+            return;
+        };
         // SAFETY: kill(2) with a positive pid (the child this Watch started) and a valid signal.
         unsafe { libc::kill(pid, libc::SIGINT) };
         let until = Instant::now() + Duration::from_secs(10);
