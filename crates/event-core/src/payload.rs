@@ -91,6 +91,38 @@ pub struct Request {
     pub follow: Option<FollowUp>,
 }
 
+/// A payload as it arrived: the raw bytes of an invocation, or JSON already decoded (callers in
+/// Rust, tests).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Bytes(Vec<u8>),
+    Json(Value),
+}
+
+impl From<Value> for Input {
+    fn from(v: Value) -> Self {
+        Input::Json(v)
+    }
+}
+
+impl From<Vec<u8>> for Input {
+    fn from(b: Vec<u8>) -> Self {
+        Input::Bytes(b)
+    }
+}
+
+/// The flows' entry to the input contract: everything checked before any AWS call.
+pub fn parse_input(
+    input: Input,
+    purpose: Purpose,
+    module: &crate::module::Module,
+) -> Result<Request, InputError> {
+    match input {
+        Input::Bytes(b) => parse_bytes(&b, purpose, &module.variables),
+        Input::Json(v) => parse(v, purpose, &module.variables),
+    }
+}
+
 /// Parses raw bytes (what `cargo lambda invoke --data-file` or a schedule sends).
 pub fn parse_bytes(
     bytes: &[u8],
