@@ -17,7 +17,7 @@ help:
 	@echo "make release     build target/release/event-start, event-stop and event-alarm"
 	@echo "make package     the functions' Lambda zips in dist/ (what infra/control deploys), checked"
 	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
-	@echo "make deny        cargo-deny: licences, duplicate crates, crate sources (part of make lint)"
+	@echo "make deny        cargo-deny: advisories, licences, duplicate crates, crate sources (part of make lint)"
 
 setup: .local/terraformrc
 	@local/setup.sh
@@ -73,14 +73,20 @@ tf-check: .local/terraformrc
 checkov: setup
 	.local/checkov-venv/bin/checkov -d infra --framework terraform --skip-download --compact --quiet
 
-# cargo-deny on Cargo.lock (deny.toml): licences we may ship, no avoidable duplicate crates, crates
-# from crates.io only. Offline; the advisories check is left out (its database is on GitHub).
+# cargo-deny on Cargo.lock (deny.toml): known vulnerable, unsound or yanked crates (the RustSec
+# advisory database, from the git bundle ADVISORY_DB_BUNDLE, cloned by local/advisory-db.sh into
+# $CARGO_HOME/advisory-dbs, outside the repository), licences we may ship, no avoidable duplicate
+# crates, crates from crates.io only. `cargo fetch` first (crates.io), so that `--offline` finds every
+# platform's crates; cargo-deny itself then touches no network.
 # Installs the pinned cargo-deny into ~/.cargo/bin unless that version is already there.
 CARGO_DENY_VERSION := 0.20.2
+ADVISORY_DB_BUNDLE ?= $(CURDIR)/../shared/advisory-db.bundle
 deny:
 	@cargo deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
 	  || cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION)
-	cargo deny check licenses bans sources
+	@local/advisory-db.sh "$(ADVISORY_DB_BUNDLE)" "$${CARGO_HOME:-$$HOME/.cargo}/advisory-dbs"
+	@cargo fetch --quiet
+	cargo deny --offline check advisories licenses bans sources
 
 lint: tf-check checkov deny
 	cargo fmt --all -- --check
