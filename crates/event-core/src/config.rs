@@ -11,6 +11,169 @@ use crate::error::{Error, Result};
 pub const DEFAULT_AMI_PARAMETER: &str =
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
+/// What a setting is when its variable is unset or empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingDefault {
+    /// The function refuses to start without it.
+    Required,
+    /// Optional; unset turns the feature off or picks what the description says.
+    Unset,
+    /// This value, exactly as it could be written in the variable.
+    Value(&'static str),
+}
+
+/// One environment variable the functions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub default: SettingDefault,
+    pub description: &'static str,
+}
+
+/// Every variable [`Config::from_vars`] and [`NotifierConfig::from_vars`] read, in the order of
+/// `docs/configuration.md`, whose table `make docs` generates from this list (`local/docs.py` reads
+/// this source: keep each entry a `Setting { name, default, description }` of plain string literals,
+/// without `"` or `\` inside). A unit test holds the list to what `from_vars` reads.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "EVENT_TIER_STATE_BUCKET",
+        default: SettingDefault::Required,
+        description: "S3 bucket of the Terraform states (one key per event) and the run records",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_KEY_SECRET_ARN",
+        default: SettingDefault::Required,
+        description: "Secrets Manager secret (ARN or name) holding the runner's SSH private key (PEM)",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN",
+        default: SettingDefault::Required,
+        description: "Secrets Manager secret (ARN or name) holding the Slack incoming-webhook URL; also read by event-alarm",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_SUBNET_ID",
+        default: SettingDefault::Required,
+        description: "subnet of the runner",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_SECURITY_GROUP_ID",
+        default: SettingDefault::Required,
+        description: "security group of the runner",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_INSTANCE_PROFILE",
+        default: SettingDefault::Required,
+        description: "instance profile (name or ARN) giving the runner its Terraform permissions",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
+        default: SettingDefault::Required,
+        description: "the runner's pinned SSH host key, `SHA256:<43 base64 characters>` as `ssh-keygen -lf` prints it",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_HOST_KEY_SECRET_ARN",
+        default: SettingDefault::Unset,
+        description: "secret holding that host key; the runner's user data installs it",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_AMI_ID",
+        default: SettingDefault::Unset,
+        description: "AMI of the runner; unset: the one `EVENT_TIER_RUNNER_AMI_PARAMETER` names",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_AMI_PARAMETER",
+        default: SettingDefault::Value(
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        ),
+        description: "SSM parameter naming the runner's AMI (the latest Amazon Linux 2023)",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_INSTANCE_TYPE",
+        default: SettingDefault::Value("t3.small"),
+        description: "instance type of the runner",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_KEY_NAME",
+        default: SettingDefault::Unset,
+        description: "EC2 key pair whose public half is installed for the SSH user",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_SSH_USER",
+        default: SettingDefault::Value("ec2-user"),
+        description: "user the functions SSH in as",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_SSH_PORT",
+        default: SettingDefault::Value("22"),
+        description: "SSH port of the runner",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_SSH_ENDPOINT",
+        default: SettingDefault::Unset,
+        description: "`host:port` to SSH to instead of the runner's private address (local stack only)",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_WORKDIR",
+        default: SettingDefault::Value("/var/lib/event-tier"),
+        description: "directory on the runner holding the per-event work directories",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_READY_TIMEOUT_SECS",
+        default: SettingDefault::Value("600"),
+        description: "how long a new runner may take to boot and finish its user data; one that has not is terminated (stage `runner` or `ready`)",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_LOG_GROUP",
+        default: SettingDefault::Unset,
+        description: "log group a new runner's CloudWatch agent ships each run's Terraform output to; unset: no agent",
+    },
+    Setting {
+        name: "EVENT_TIER_SSH_TIMEOUT_SECS",
+        default: SettingDefault::Value("30"),
+        description: "bound on connecting and on each SSH operation; a runner lost while following a run is reconnected for this long, then the run is handed to the follow-up",
+    },
+    Setting {
+        name: "EVENT_TIER_TF_ENDPOINT_URL",
+        default: SettingDefault::Unset,
+        description: "AWS endpoint for the runner's Terraform (local stack only)",
+    },
+    Setting {
+        name: "EVENT_TIER_MODULE_DIR",
+        default: SettingDefault::Unset,
+        description: "apply this module directory instead of the `infra/event-tier` built into the binary",
+    },
+    Setting {
+        name: "EVENT_TIER_POLL_INTERVAL_SECS",
+        default: SettingDefault::Value("10"),
+        description: "how often a running Terraform run is polled",
+    },
+    Setting {
+        name: "EVENT_TIER_DEADLINE_MARGIN_SECS",
+        default: SettingDefault::Value("60"),
+        description: "time kept free before the Lambda deadline: the flow hands over to a follow-up before it",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_TIMEOUT_MS",
+        default: SettingDefault::Value("5000"),
+        description: "bound on each Slack attempt (3 attempts at most; 5xx, 429 and timeouts are retried, other 4xx are not); also read by event-alarm",
+    },
+    Setting {
+        name: "EVENT_TIER_FINAL_MIGRATION",
+        default: SettingDefault::Value("required"),
+        description: "`required`: a stop destroys nothing before the final DMS migration succeeded; `off` only for tiers without DMS (the tests' small tier)",
+    },
+    Setting {
+        name: "EVENT_TIER_FOLLOW_UP_ROLE_ARN",
+        default: SettingDefault::Unset,
+        description: "role EventBridge Scheduler assumes to invoke a follow-up; unset: no follow-up is scheduled (follow up by hand)",
+    },
+    Setting {
+        name: "EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP",
+        default: SettingDefault::Value("default"),
+        description: "schedule group of the follow-ups",
+    },
+];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// S3 bucket holding every event's Terraform state (one key per event) and the run records.
@@ -80,7 +243,10 @@ impl Config {
 
     /// Reads the configuration from the given variables (the environment, or a test's map).
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self> {
-        let env = Env(vars);
+        Self::read(&Env::new(vars))
+    }
+
+    fn read(env: &Env) -> Result<Self> {
         Ok(Config {
             state_bucket: env.required("EVENT_TIER_STATE_BUCKET")?,
             runner_key_secret: env.required("EVENT_TIER_RUNNER_KEY_SECRET_ARN")?,
@@ -150,7 +316,10 @@ impl NotifierConfig {
     }
 
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self> {
-        let env = Env(vars);
+        Self::read(&Env::new(vars))
+    }
+
+    fn read(env: &Env) -> Result<Self> {
         Ok(NotifierConfig {
             slack_webhook_secret: env.required("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN")?,
             slack_timeout: Duration::from_millis(env.parse("EVENT_TIER_SLACK_TIMEOUT_MS", 5000)?),
@@ -158,11 +327,27 @@ impl NotifierConfig {
     }
 }
 
-struct Env(HashMap<String, String>);
+struct Env {
+    vars: HashMap<String, String>,
+    /// Every variable asked for, so that a test can hold [`SETTINGS`] to what is read.
+    #[cfg(test)]
+    asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
 
 impl Env {
+    fn new(vars: HashMap<String, String>) -> Self {
+        Env {
+            vars,
+            #[cfg(test)]
+            asked: Default::default(),
+        }
+    }
+
+    /// Every other accessor reads through this one.
     fn optional(&self, name: &str) -> Option<String> {
-        self.0
+        #[cfg(test)]
+        self.asked.borrow_mut().insert(name.to_owned());
+        self.vars
             .get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
@@ -275,6 +460,50 @@ mod tests {
             err,
             "configuration: EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN is not set"
         );
+    }
+
+    #[test]
+    fn settings_list_exactly_the_variables_read() {
+        // minimal() sets every required variable, so each reader reads to its end.
+        let env = Env::new(minimal());
+        Config::read(&env).unwrap();
+        NotifierConfig::read(&env).unwrap();
+        let asked = env.asked.into_inner();
+        let listed: std::collections::BTreeSet<String> =
+            SETTINGS.iter().map(|s| s.name.to_owned()).collect();
+        assert_eq!(listed.len(), SETTINGS.len(), "a setting is listed twice");
+        let unlisted: Vec<_> = asked.difference(&listed).collect();
+        let unread: Vec<_> = listed.difference(&asked).collect();
+        assert!(
+            unlisted.is_empty(),
+            "read but not in SETTINGS: {unlisted:?}"
+        );
+        assert!(unread.is_empty(), "in SETTINGS but never read: {unread:?}");
+    }
+
+    #[test]
+    fn settings_defaults_are_what_an_unset_variable_gives() {
+        let unset = format!("{:?}", Config::from_vars(minimal()).unwrap());
+        for s in SETTINGS {
+            let mut vars = minimal();
+            match s.default {
+                SettingDefault::Value(v) => {
+                    vars.insert(s.name.to_owned(), v.to_owned());
+                    let set = format!("{:?}", Config::from_vars(vars).unwrap());
+                    assert_eq!(set, unset, "{} = {v:?} is not its default", s.name);
+                }
+                SettingDefault::Required => {
+                    vars.remove(s.name);
+                    let err = Config::from_vars(vars).unwrap_err().to_string();
+                    assert!(
+                        err.contains(s.name),
+                        "{} is listed as required: {err}",
+                        s.name
+                    );
+                }
+                SettingDefault::Unset => assert!(!vars.contains_key(s.name), "{}", s.name),
+            }
+        }
     }
 
     #[test]
