@@ -256,9 +256,15 @@ run "runner_manages_only_event_tier_iam_secrets_logs_and_state" {
     condition = alltrue(flatten([
       for s in data.aws_iam_policy_document.runner.statement : [
         for r in s.resources : can(regex("^arn:aws:(sns:ap-northeast-2:123456789012:event-tier-\\*|cloudwatch:ap-northeast-2:123456789012:alarm:event-tier-\\*|cloudwatch::123456789012:dashboard/event-tier-\\*)$", r))
-      ] if anytrue([for a in s.actions : startswith(a, "sns:") || (startswith(a, "cloudwatch:") && a != "cloudwatch:DescribeAlarms")])
+      ] if anytrue([for a in s.actions : startswith(a, "sns:") || (startswith(a, "cloudwatch:") && a != "cloudwatch:DescribeAlarms")]) && s.sid != "TierAlarmSubscriptions"
     ]))
     error_message = "the runner's SNS and CloudWatch writes are limited to topics, alarms and dashboards named event-tier-*"
+  }
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.runner.statement : toset(s.actions) if s.sid == "TierAlarmSubscriptions"
+    ] == [toset(["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"])]
+    error_message = "only the subscription actions that accept \"*\" alone are outside the event-tier-* topics"
   }
   assert {
     condition = alltrue(flatten([
@@ -285,15 +291,17 @@ run "runner_manages_only_event_tier_iam_secrets_logs_and_state" {
   assert {
     condition = alltrue([
       for s in data.aws_iam_policy_document.runner.statement :
-      !contains(s.resources, "*") || contains(["RandomPasswords", "DescribeForTerraform", "TierServices"], s.sid)
+      !contains(s.resources, "*") || contains(["RandomPasswords", "DescribeForTerraform", "TierAlarmSubscriptions", "CreateTaggedTierDmsResources", "TierServicesUnscopable"], s.sid)
     ])
     error_message = "a runner statement outside the listed ones uses \"*\""
   }
   assert {
-    condition = [
-      for s in data.aws_iam_policy_document.runner.statement : [for c in s.condition : "${c.variable}=${join(",", c.values)}"] if s.sid == "TierServices"
-    ][0] == ["aws:RequestedRegion=ap-northeast-2"]
-    error_message = "the tier's services are allowed in the control plane's region only"
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.runner.statement :
+      anytrue([for c in s.condition : c.variable == "aws:RequestedRegion" && join(",", c.values) == "ap-northeast-2"])
+      if contains(s.resources, "*") && s.sid != "RandomPasswords" && s.sid != "DescribeForTerraform"
+    ])
+    error_message = "the runner's \"*\" statements for the tier's services hold in the control plane's region only"
   }
   assert {
     condition = length([
@@ -311,4 +319,56 @@ run "the_control_plane_name_cannot_take_the_tiers_prefix" {
   }
 
   expect_failures = [var.name]
+}
+
+# The runner's Terraform permissions for the tier's services (ECS, ELB, RDS, DMS, Application Auto
+# Scaling): no service-wide action; creates need the event tag in the request, changes and deletes
+# need it on the resource; "*" only for what AWS authorizes on "*" alone; schedules by name.
+run "runner_tier_services_are_scoped_by_the_event_tag" {
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : [for a in s.actions : !endswith(a, ":*")] if s.effect != "Deny"
+    ]))
+    error_message = "the runner gets no service-wide action (ecs:*, rds:*, ...)"
+  }
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.runner.statement :
+      [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}" if c.variable == "aws:RequestTag/event-tier:event"] == ["Null aws:RequestTag/event-tier:event=false"]
+      if anytrue([for a in s.actions : can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):(Create|Register)", a))]) && !contains(["TierDatabasesUseTheDefaultOptionGroup", "TierFinalSnapshots", "ChangeTaggedTierResources"], s.sid)
+    ])
+    error_message = "every create of a tier resource requires the event tag in the request (aws:RequestTag/event-tier:event)"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : [
+        for a in s.actions :
+        !can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):(Delete|Modify|Update|Deregister|Put|Set|Reboot|Reset|Start|Stop|Remove|Untag)", a))
+        || s.sid == "ChangeTaggedTierResources"
+        || (s.sid == "TierDatabasesUseTheDefaultOptionGroup" && a == "rds:ModifyDBInstance")
+        || (s.sid == "TierServicesUnscopable" && contains(["dms:ModifyReplicationSubnetGroup", "ecs:DeregisterTaskDefinition"], a))
+      ] if s.effect != "Deny"
+    ]))
+    error_message = "changes and deletes of tier resources are allowed only in ChangeTaggedTierResources (or on RDS's default option group, or the two writes AWS checks on \"*\" only)"
+  }
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.runner.statement : [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}"] if s.sid == "ChangeTaggedTierResources"
+    ][0] == ["Null aws:ResourceTag/event-tier:event=false"]
+    error_message = "changes and deletes require the event tag on the resource (aws:ResourceTag/event-tier:event)"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : [
+        for r in s.resources : r == "*" || can(regex("^arn:aws:(ecs:ap-northeast-2:123456789012:(cluster|service|task-definition)/event-tier-|elasticloadbalancing:ap-northeast-2:123456789012:(loadbalancer/app|targetgroup|listener/app)/et-|rds:ap-northeast-2:123456789012:(db|subgrp|pg|snapshot):event-tier-|rds:ap-northeast-2:123456789012:og:default:|dms:ap-northeast-2:123456789012:(rep|subgrp|endpoint|task):|application-autoscaling:ap-northeast-2:123456789012:scalable-target/)", r))
+      ] if anytrue([for a in s.actions : can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):", a))])
+    ]))
+    error_message = "tier service statements name this account and region, and the tiers' name prefixes (event-tier-, et-) where the ARN holds a name"
+  }
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.runner.statement : s.resources if s.effect != "Deny" && anytrue([for a in s.actions : startswith(a, "scheduler:")])
+    ])) == toset(["arn:aws:scheduler:ap-northeast-2:123456789012:schedule/default/event-tier-*"])
+    error_message = "schedules carry no tags: the runner may manage only schedules named event-tier-* in the default group"
+  }
 }
