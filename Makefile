@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraformrc
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build release package bench test lint tf-check checkov deny local-up local-down demo
+.PHONY: help setup build release package bench test lint tf-check checkov policy-lint deny local-up local-down demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
@@ -88,7 +88,12 @@ deny:
 	@cargo fetch --quiet
 	cargo deny --offline check advisories licenses bans sources
 
-lint: tf-check checkov deny
+# parliament (pinned, .local/parliament-venv) on every IAM policy document of infra/, rendered by
+# Terraform offline (local/policy_lint.py); each finding fixed or suppressed inline with its reason.
+policy-lint: setup
+	.local/parliament-venv/bin/python local/policy_lint.py
+
+lint: tf-check checkov policy-lint deny
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 

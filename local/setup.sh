@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, idempotently: Debian's openssh-server (the runner) and a
-# Python virtualenv with the pinned tools of local/requirements.txt (moto, cargo-lambda).
+# Python virtualenv with the pinned tools of local/requirements.txt (moto, cargo-lambda); checkov and
+# parliament in virtualenvs of their own.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.local/venv"
@@ -25,3 +26,4 @@ install_venv() { # venv requirements-file
 
 install_venv "$venv" "$root/local/requirements.txt"
 install_venv "$root/.local/checkov-venv" "$root/local/requirements-checkov.txt"
+install_venv "$root/.local/parliament-venv" "$root/local/requirements-parliament.txt"
