@@ -18,6 +18,7 @@ help:
 	@echo "make package     the functions' Lambda zips in dist/ (what infra/control deploys), checked"
 	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
 	@echo "make deny        cargo-deny: advisories, licences, duplicate crates, crate sources (part of make lint)"
+	@echo "make docs        regenerate the generated tables of the docs (settings, Terraform inputs and outputs)"
 
 setup: .local/terraformrc
 	@local/setup.sh
@@ -92,6 +93,19 @@ deny:
 # Terraform offline (local/policy_lint.py); each finding fixed or suppressed inline with its reason.
 policy-lint: setup
 	.local/parliament-venv/bin/python local/policy_lint.py
+
+# The docs' generated tables (docs/configuration.md, infra/*/README.md) from config.rs's SETTINGS and
+# each module's variables.tf/outputs.tf; the check also fails on a dead relative link, anchor or
+# repository path in the pages, and its self-test shows it failing on each (local/docs.py).
+.PHONY: docs docs-check
+docs: setup
+	.local/docs-venv/bin/python local/docs.py generate
+
+docs-check: setup
+	.local/docs-venv/bin/python local/docs.py check
+	.local/docs-venv/bin/python local/docs.py selftest
+
+lint: docs-check
 
 lint: tf-check checkov policy-lint deny
 	cargo fmt --all -- --check

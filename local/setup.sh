@@ -27,3 +27,4 @@ install_venv() { # venv requirements-file
 install_venv "$venv" "$root/local/requirements.txt"
 install_venv "$root/.local/checkov-venv" "$root/local/requirements-checkov.txt"
 install_venv "$root/.local/parliament-venv" "$root/local/requirements-parliament.txt"
+install_venv "$root/.local/docs-venv" "$root/local/requirements-docs.txt"

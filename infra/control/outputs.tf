@@ -21,7 +21,7 @@ output "stop_function_arn" {
 }
 
 output "function_environment" {
-  description = "The functions' settings (the project README's Configuration table): ARNs and ids only."
+  description = "The functions' settings (docs/configuration.md): ARNs and ids only."
   value       = local.function_environment
 }
 

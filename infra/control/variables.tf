@@ -97,7 +97,7 @@ variable "start_zip_path" {
 
   validation {
     condition     = fileexists(var.start_zip_path)
-    error_message = "start_zip_path names no file: build the packages first (see README, \"Deploy\")."
+    error_message = "start_zip_path names no file: build the packages first (make package; docs/deploying.md)."
   }
 }
 
@@ -109,7 +109,7 @@ variable "stop_zip_path" {
 
   validation {
     condition     = fileexists(var.stop_zip_path)
-    error_message = "stop_zip_path names no file: build the packages first (see README, \"Deploy\")."
+    error_message = "stop_zip_path names no file: build the packages first (make package; docs/deploying.md)."
   }
 }
 
@@ -121,7 +121,7 @@ variable "alarm_zip_path" {
 
   validation {
     condition     = fileexists(var.alarm_zip_path)
-    error_message = "alarm_zip_path names no file: build the packages first (see README, \"Deploy\")."
+    error_message = "alarm_zip_path names no file: build the packages first (make package; docs/deploying.md)."
   }
 }
 
@@ -186,7 +186,7 @@ variable "log_retention_days" {
 }
 
 variable "function_environment" {
-  description = "Further settings of the functions from the Configuration table of the project README (e.g. EVENT_TIER_RUNNER_READY_TIMEOUT_SECS). The settings this module sets itself cannot be overridden here."
+  description = "Further settings of the functions listed in docs/configuration.md (e.g. EVENT_TIER_RUNNER_READY_TIMEOUT_SECS). The settings this module sets itself cannot be overridden here."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -319,7 +319,7 @@ variable "runner_ami_parameter" {
 }
 
 variable "runner_public_key" {
-  description = "Public half of the runners' SSH key (OpenSSH format). The private half goes into the runner key secret (see README)."
+  description = "Public half of the runners' SSH key (OpenSSH format). The private half goes into the runner key secret (docs/deploying.md)."
   type        = string
   nullable    = false
 
@@ -330,7 +330,7 @@ variable "runner_public_key" {
 }
 
 variable "runner_host_key_sha256" {
-  description = "Fingerprint of the runners' SSH host key, `SHA256:...` as `ssh-keygen -lf` prints it; the key itself goes into the host key secret (see README)."
+  description = "Fingerprint of the runners' SSH host key, `SHA256:...` as `ssh-keygen -lf` prints it; the key itself goes into the host key secret (docs/deploying.md)."
   type        = string
   nullable    = false
 
