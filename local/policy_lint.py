@@ -48,6 +48,7 @@ ARNS = {
         "arn": f"arn:aws:firehose:{r}:{ACCOUNT}:deliverystream/lint-{n}", "name": f"lint-{n}"},
     "aws_iam_role": lambda r, n: {"arn": f"arn:aws:iam::{ACCOUNT}:role/lint-{n}", "id": f"lint-{n}", "name": f"lint-{n}"},
     "aws_cloudwatch_log_group": lambda r, n: {"name": f"/lint/{n}", "arn": f"arn:aws:logs:{r}:{ACCOUNT}:log-group:/lint/{n}"},
+    "aws_iam_policy": lambda r, n: {"arn": f"arn:aws:iam::{ACCOUNT}:policy/lint-{n}", "id": f"arn:aws:iam::{ACCOUNT}:policy/lint-{n}"},
     "aws_iam_instance_profile": lambda r, n: {"name": f"lint-{n}",
                                               "arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/lint-{n}"},
     "aws_ssm_parameter": lambda r, n: {"name": f"/lint/{n}", "arn": f"arn:aws:ssm:{r}:{ACCOUNT}:parameter/lint/{n}"},

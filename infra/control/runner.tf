@@ -78,23 +78,12 @@ locals {
   rds_arn_prefix = "arn:${local.partition}:rds:${local.region}:${local.account_id}"
   dms_arn_prefix = "arn:${local.partition}:dms:${local.region}:${local.account_id}"
 
-  # Every tier resource of ECS, ELB, RDS, DMS and Application Auto Scaling the runner may tag, change
-  # or delete (each statement adds the event-tag condition). DMS ARNs end in random ids.
+  # What the runner may tag, change or delete in ECS, ELB, RDS, DMS and Application Auto Scaling (in
+  # this order): anything of this account and region that carries the event tag (each statement adds
+  # the condition); the creates also hold the tiers' name prefixes.
   tier_tagged_arns = [
-    "${local.ecs_arn_prefix}:cluster/${local.tier_prefix}-*",
-    "${local.ecs_arn_prefix}:service/${local.tier_prefix}-*/*",
-    "${local.ecs_arn_prefix}:task-definition/${local.tier_prefix}-*:*",
-    "${local.elb_arn_prefix}:loadbalancer/app/${local.lb_prefix}-*/*",
-    "${local.elb_arn_prefix}:targetgroup/${local.lb_prefix}-*/*",
-    "${local.elb_arn_prefix}:listener/app/${local.lb_prefix}-*/*",
-    "${local.rds_arn_prefix}:db:${local.tier_prefix}-*",
-    "${local.rds_arn_prefix}:subgrp:${local.tier_prefix}-*",
-    "${local.rds_arn_prefix}:pg:${local.tier_prefix}-*",
-    "${local.dms_arn_prefix}:rep:*",
-    "${local.dms_arn_prefix}:subgrp:*",
-    "${local.dms_arn_prefix}:endpoint:*",
-    "${local.dms_arn_prefix}:task:*",
-    "arn:${local.partition}:application-autoscaling:${local.region}:${local.account_id}:scalable-target/*",
+    for service in ["ecs", "elasticloadbalancing", "rds", "dms", "application-autoscaling"] :
+    "arn:${local.partition}:${service}:${local.region}:${local.account_id}:*"
   ]
 }
 
@@ -103,11 +92,7 @@ data "aws_iam_policy_document" "runner" {
   #parliament:skip=RESOURCE_MISMATCH@TierSecurityGroupsInThePlatformVpc:CreateSecurityGroup is split by resource type on purpose: the group needs the event tag, the VPC must be the platform's
   #parliament:skip=RESOURCE_MISMATCH@ManageTierSecurityGroups:ModifySecurityGroupRules is split by resource type on purpose: the group needs the event tag (TierSecurityGroupRules has the rules)
   #parliament:skip=RESOURCE_MISMATCH@TierSecurityGroupRules:the rule half of ManageTierSecurityGroups (split by resource type on purpose)
-  #parliament:skip=RESOURCE_MISMATCH@ChangeTaggedTierResources:the tiers have application load balancers only; network load balancer listener ARNs (listener/net/...) are left out on purpose
-  #parliament:skip=RESOURCE_MISMATCH@TierDatabasesUseTheDefaultOptionGroup:CreateDBInstance and ModifyDBInstance are split by resource type on purpose: the database needs the event tag (CreateTaggedTierResources, ChangeTaggedTierResources), the default option group has none
-  #parliament:skip=RESOURCE_STAR@TierServicesUnscopable:read-only Describe/List calls (some of which could name a resource; reading the region's ECS, ELB, RDS, DMS and scaling settings reveals no secret) and the two writes AWS authorizes on "*" only; infra/control/README.md lists them
-  #parliament:skip=UNKNOWN_CONDITION_FOR_ACTION@TagTierLoadBalancingAtCreation:elasticloadbalancing:CreateAction is the key ELB documents for tagging on create ("Grant permissions to tag resources during creation"); parliament's data does not tie it to AddTags
-  #checkov:skip=CKV_AWS_356:"*" only for actions AWS authorizes on "*" alone (Describe/List, DMS creates with the event-tag condition, DeregisterTaskDefinition, ModifyReplicationSubnetGroup, subscription attributes, GetRandomPassword), each in this region; infra/control/README.md lists them.
+  #checkov:skip=CKV_AWS_356:"*" only for actions AWS authorizes on "*" alone (Describe/List, subscription attributes, GetRandomPassword); infra/control/README.md lists them. The tiers' services are in runner_tier_services.
   statement {
     sid       = "HostKey"
     actions   = ["secretsmanager:GetSecretValue"]
@@ -439,13 +424,43 @@ data "aws_iam_policy_document" "runner" {
     resources = ["${local.ec2_arn_prefix}:security-group-rule/*"]
   }
 
-  # The services an event tier is made of (ECS, ELB, RDS, DMS, Application Auto Scaling): created only
-  # with the event tag in the request (aws:RequestTag), changed and deleted only when the resource
-  # carries it (aws:ResourceTag), in this region and account, by name prefix where names are ours.
-  # Each action and its condition keys as the Service Authorization Reference lists them;
-  # infra/control/README.md lists what stays broad and why. Scheduler schedules carry no tags:
-  # they are scoped by name (TierSchedules).
+  statement {
+    sid     = "NotTheControlPlaneSchedules"
+    effect  = "Deny"
+    actions = ["scheduler:*"]
+    resources = [
+      aws_scheduler_schedule_group.events.arn,
+      aws_scheduler_schedule_group.follow_ups.arn,
+      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.events.name}/*",
+      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/*",
+    ]
+  }
+}
 
+# The services an event tier is made of (ECS, ELB, RDS, DMS, Application Auto Scaling, Scheduler):
+# created only with the event tag in the request (aws:RequestTag), changed and deleted only when the
+# resource carries it (aws:ResourceTag), in this region and account, by name prefix where the ARN
+# holds a name we give. Each action and its condition keys as the Service Authorization Reference
+# lists them; infra/control/README.md lists what stays broad and why. A managed policy of its own:
+# with the runner's inline policy it would pass IAM's 10,240-character limit for a role's inline
+# policies (a managed policy may hold 6,144).
+
+resource "aws_iam_policy" "runner_tier_services" {
+  name        = "${var.name}-runner-tier-services"
+  description = "event-tier runners: the tiers' ECS, ELB, RDS, DMS, scaling and schedules, by the event tag"
+  policy      = data.aws_iam_policy_document.runner_tier_services.minified_json
+}
+
+resource "aws_iam_role_policy_attachment" "runner_tier_services" {
+  role       = aws_iam_role.runner.name
+  policy_arn = aws_iam_policy.runner_tier_services.arn
+}
+
+data "aws_iam_policy_document" "runner_tier_services" {
+  #checkov:skip=CKV_AWS_356:"*" only for actions AWS authorizes on "*" alone (Describe/List, DeregisterTaskDefinition, ModifyReplicationSubnetGroup, and DMS creates with the event-tag condition), each in this region; infra/control/README.md lists them.
+  #parliament:skip=RESOURCE_MISMATCH@TierDatabasesUseTheDefaultOptionGroup:CreateDBInstance and ModifyDBInstance are split by resource type on purpose: the database needs the event tag (CreateTaggedTierResources, ChangeTaggedTierResources), the default option group has none
+  #parliament:skip=RESOURCE_STAR@TierServicesUnscopable:read-only Describe/List calls (some of which could name a resource; reading the region's ECS, ELB, RDS, DMS and scaling settings reveals no secret) and the two writes AWS authorizes on "*" only; infra/control/README.md lists them
+  #parliament:skip=UNKNOWN_CONDITION_FOR_ACTION@TagTierLoadBalancingAtCreation:elasticloadbalancing:CreateAction is the key ELB documents for tagging on create ("Grant permissions to tag resources during creation"); parliament's data does not tie it to AddTags
   statement {
     sid = "CreateTaggedTierResources"
     actions = [
@@ -514,7 +529,7 @@ data "aws_iam_policy_document" "runner" {
     sid = "TagTierResourcesAtCreation"
     # Tags sent with a create are authorized as a tagging action too.
     actions   = ["ecs:TagResource"]
-    resources = local.tier_tagged_arns
+    resources = [local.tier_tagged_arns[0]]
 
     condition {
       test     = "StringEquals"
@@ -526,7 +541,7 @@ data "aws_iam_policy_document" "runner" {
   statement {
     sid       = "TagTierLoadBalancingAtCreation"
     actions   = ["elasticloadbalancing:AddTags"]
-    resources = local.tier_tagged_arns
+    resources = [local.tier_tagged_arns[1]]
 
     condition {
       test     = "StringEquals"
@@ -544,7 +559,7 @@ data "aws_iam_policy_document" "runner" {
       "dms:AddTagsToResource",
       "application-autoscaling:TagResource",
     ]
-    resources = local.tier_tagged_arns
+    resources = slice(local.tier_tagged_arns, 2, 5)
 
     condition {
       test     = "Null"
@@ -558,7 +573,6 @@ data "aws_iam_policy_document" "runner" {
     actions = [
       "ecs:UpdateCluster",
       "ecs:UpdateClusterSettings",
-      "ecs:PutClusterCapacityProviders",
       "ecs:DeleteCluster",
       "ecs:UpdateService",
       "ecs:DeleteService",
@@ -578,7 +592,6 @@ data "aws_iam_policy_document" "runner" {
       "elasticloadbalancing:AddTags",
       "elasticloadbalancing:RemoveTags",
       "rds:ModifyDBInstance",
-      "rds:RebootDBInstance",
       "rds:DeleteDBInstance",
       "rds:ModifyDBSubnetGroup",
       "rds:DeleteDBSubnetGroup",
@@ -588,12 +601,10 @@ data "aws_iam_policy_document" "runner" {
       "rds:AddTagsToResource",
       "rds:RemoveTagsFromResource",
       "dms:ModifyReplicationInstance",
-      "dms:RebootReplicationInstance",
       "dms:DeleteReplicationInstance",
       "dms:DeleteReplicationSubnetGroup",
       "dms:ModifyEndpoint",
       "dms:DeleteEndpoint",
-      "dms:TestConnection",
       "dms:ModifyReplicationTask",
       "dms:StartReplicationTask",
       "dms:StopReplicationTask",
@@ -670,15 +681,4 @@ data "aws_iam_policy_document" "runner" {
     }
   }
 
-  statement {
-    sid     = "NotTheControlPlaneSchedules"
-    effect  = "Deny"
-    actions = ["scheduler:*"]
-    resources = [
-      aws_scheduler_schedule_group.events.arn,
-      aws_scheduler_schedule_group.follow_ups.arn,
-      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.events.name}/*",
-      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/*",
-    ]
-  }
 }

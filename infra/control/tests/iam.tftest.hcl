@@ -291,13 +291,13 @@ run "runner_manages_only_event_tier_iam_secrets_logs_and_state" {
   assert {
     condition = alltrue([
       for s in data.aws_iam_policy_document.runner.statement :
-      !contains(s.resources, "*") || contains(["RandomPasswords", "DescribeForTerraform", "TierAlarmSubscriptions", "CreateTaggedTierDmsResources", "TierServicesUnscopable"], s.sid)
+      !contains(s.resources, "*") || contains(["RandomPasswords", "DescribeForTerraform", "TierAlarmSubscriptions"], s.sid)
     ])
     error_message = "a runner statement outside the listed ones uses \"*\""
   }
   assert {
     condition = alltrue([
-      for s in data.aws_iam_policy_document.runner.statement :
+      for s in concat(data.aws_iam_policy_document.runner.statement, data.aws_iam_policy_document.runner_tier_services.statement) :
       anytrue([for c in s.condition : c.variable == "aws:RequestedRegion" && join(",", c.values) == "ap-northeast-2"])
       if contains(s.resources, "*") && s.sid != "RandomPasswords" && s.sid != "DescribeForTerraform"
     ])
@@ -327,13 +327,21 @@ run "the_control_plane_name_cannot_take_the_tiers_prefix" {
 run "runner_tier_services_are_scoped_by_the_event_tag" {
   assert {
     condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.runner.statement : [for a in s.actions : !endswith(a, ":*")] if s.effect != "Deny"
+      for s in concat(data.aws_iam_policy_document.runner.statement, data.aws_iam_policy_document.runner_tier_services.statement) : [for a in s.actions : !endswith(a, ":*")] if s.effect != "Deny"
     ]))
     error_message = "the runner gets no service-wide action (ecs:*, rds:*, ...)"
   }
   assert {
+    condition     = aws_iam_role_policy_attachment.runner_tier_services.role == aws_iam_role.runner.name && aws_iam_role_policy_attachment.runner_tier_services.policy_arn == aws_iam_policy.runner_tier_services.arn
+    error_message = "the tier services policy is attached to the runner role"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.runner.statement : s if anytrue([for a in s.actions : can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling|scheduler):", a))]) && s.effect != "Deny"]) == 0
+    error_message = "the runner's inline policy holds none of the tier services (they are in runner_tier_services)"
+  }
+  assert {
     condition = alltrue([
-      for s in data.aws_iam_policy_document.runner.statement :
+      for s in data.aws_iam_policy_document.runner_tier_services.statement :
       [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}" if c.variable == "aws:RequestTag/event-tier:event"] == ["Null aws:RequestTag/event-tier:event=false"]
       if anytrue([for a in s.actions : can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):(Create|Register)", a))]) && !contains(["TierDatabasesUseTheDefaultOptionGroup", "TierFinalSnapshots", "ChangeTaggedTierResources"], s.sid)
     ])
@@ -341,33 +349,33 @@ run "runner_tier_services_are_scoped_by_the_event_tag" {
   }
   assert {
     condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.runner.statement : [
+      for s in data.aws_iam_policy_document.runner_tier_services.statement : [
         for a in s.actions :
-        !can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):(Delete|Modify|Update|Deregister|Put|Set|Reboot|Reset|Start|Stop|Remove|Untag)", a))
-        || s.sid == "ChangeTaggedTierResources"
-        || (s.sid == "TierDatabasesUseTheDefaultOptionGroup" && a == "rds:ModifyDBInstance")
-        || (s.sid == "TierServicesUnscopable" && contains(["dms:ModifyReplicationSubnetGroup", "ecs:DeregisterTaskDefinition"], a))
+        !can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):(Delete|Modify|Update|Deregister|Put|Set|Reboot|Reset|Start|Stop|Remove|Untag)", a)) ||
+        s.sid == "ChangeTaggedTierResources" ||
+        (s.sid == "TierDatabasesUseTheDefaultOptionGroup" && a == "rds:ModifyDBInstance") ||
+        (s.sid == "TierServicesUnscopable" && contains(["dms:ModifyReplicationSubnetGroup", "ecs:DeregisterTaskDefinition"], a))
       ] if s.effect != "Deny"
     ]))
     error_message = "changes and deletes of tier resources are allowed only in ChangeTaggedTierResources (or on RDS's default option group, or the two writes AWS checks on \"*\" only)"
   }
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.runner.statement : [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}"] if s.sid == "ChangeTaggedTierResources"
+      for s in data.aws_iam_policy_document.runner_tier_services.statement : [for c in s.condition : "${c.test} ${c.variable}=${join(",", c.values)}"] if s.sid == "ChangeTaggedTierResources"
     ][0] == ["Null aws:ResourceTag/event-tier:event=false"]
     error_message = "changes and deletes require the event tag on the resource (aws:ResourceTag/event-tier:event)"
   }
   assert {
     condition = alltrue(flatten([
-      for s in data.aws_iam_policy_document.runner.statement : [
-        for r in s.resources : r == "*" || can(regex("^arn:aws:(ecs:ap-northeast-2:123456789012:(cluster|service|task-definition)/event-tier-|elasticloadbalancing:ap-northeast-2:123456789012:(loadbalancer/app|targetgroup|listener/app)/et-|rds:ap-northeast-2:123456789012:(db|subgrp|pg|snapshot):event-tier-|rds:ap-northeast-2:123456789012:og:default:|dms:ap-northeast-2:123456789012:(rep|subgrp|endpoint|task):|application-autoscaling:ap-northeast-2:123456789012:scalable-target/)", r))
+      for s in data.aws_iam_policy_document.runner_tier_services.statement : [
+        for r in s.resources : r == "*" || (contains(["arn:aws:ecs:ap-northeast-2:123456789012:*", "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:*", "arn:aws:rds:ap-northeast-2:123456789012:*", "arn:aws:dms:ap-northeast-2:123456789012:*", "arn:aws:application-autoscaling:ap-northeast-2:123456789012:*"], r) && length([for c in s.condition : c if contains(["aws:ResourceTag/event-tier:event", "aws:RequestTag/event-tier:event", "ecs:CreateAction", "elasticloadbalancing:CreateAction"], c.variable)]) > 0) || can(regex("^arn:aws:(ecs:ap-northeast-2:123456789012:(cluster|service|task-definition)/event-tier-|elasticloadbalancing:ap-northeast-2:123456789012:(loadbalancer/app|targetgroup|listener/app)/et-|rds:ap-northeast-2:123456789012:(db|subgrp|pg|snapshot):event-tier-|rds:ap-northeast-2:123456789012:og:default:|dms:ap-northeast-2:123456789012:(rep|subgrp|endpoint|task):|application-autoscaling:ap-northeast-2:123456789012:scalable-target/)", r))
       ] if anytrue([for a in s.actions : can(regex("^(ecs|elasticloadbalancing|rds|dms|application-autoscaling):", a))])
     ]))
-    error_message = "tier service statements name this account and region, and the tiers' name prefixes (event-tier-, et-) where the ARN holds a name"
+    error_message = "tier service statements name this account and region, and either a tag condition or the tiers' name prefixes (event-tier-, et-) where the ARN holds a name"
   }
   assert {
     condition = toset(flatten([
-      for s in data.aws_iam_policy_document.runner.statement : s.resources if s.effect != "Deny" && anytrue([for a in s.actions : startswith(a, "scheduler:")])
+      for s in data.aws_iam_policy_document.runner_tier_services.statement : s.resources if s.effect != "Deny" && anytrue([for a in s.actions : startswith(a, "scheduler:")])
     ])) == toset(["arn:aws:scheduler:ap-northeast-2:123456789012:schedule/default/event-tier-*"])
     error_message = "schedules carry no tags: the runner may manage only schedules named event-tier-* in the default group"
   }

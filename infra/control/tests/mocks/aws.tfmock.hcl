@@ -33,6 +33,12 @@ mock_resource "aws_iam_role" {
   }
 }
 
+mock_resource "aws_iam_policy" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:policy/mock-policy"
+  }
+}
+
 mock_resource "aws_iam_instance_profile" {
   defaults = {
     arn = "arn:aws:iam::123456789012:instance-profile/mock-profile"
