@@ -6,16 +6,19 @@ VENV := .local/venv
 PY := $(VENV)/bin/python
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.local/terraformrc
 export CARGO_TERM_COLOR ?= never
+# Where cargo puts what it builds: target/, or CARGO_TARGET_DIR (or build.target-dir) when set.
+# Expanded only by the targets that run a built binary.
+TARGET_DIR = $(shell cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
-.PHONY: help setup build release package bench test lint tf-check checkov policy-lint deny local-up local-down demo
+.PHONY: help setup build release package sbom-check bench test lint tf-check checkov policy-lint deny local-up local-down demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
 	@echo "make test        every gate and test (what CI runs)"
 	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
 	@echo "make local-down  stop it"
-	@echo "make release     build target/release/event-start, event-stop and event-alarm"
-	@echo "make package     the functions' Lambda zips in dist/ (what infra/control deploys), checked"
+	@echo "make release     build event-start, event-stop and event-alarm (release/ in cargo's target directory)"
+	@echo "make package     the functions' Lambda zips and their SBOMs in dist/ (what infra/control deploys), checked"
 	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
 	@echo "make deny        cargo-deny: advisories, licences, duplicate crates, crate sources (part of make lint)"
 	@echo "make docs        regenerate the generated tables of the docs (settings, Terraform inputs and outputs)"
@@ -39,16 +42,39 @@ release:
 	cargo build --release -p event-start -p event-stop -p event-alarm
 
 # The functions' zips for infra/control (dist/<function>.zip): release builds for Lambda's
-# provided.al2023 on x86_64 (zig pins glibc 2.34; OpenSSL is built in), then checked: bootstrap
-# present, linked to glibc only, starts under a local Lambda Runtime API, at most 8 MiB.
+# provided.al2023 on x86_64 (zig pins glibc 2.34; OpenSSL is built in), through cargo-auditable
+# (the two variables `cargo auditable build` sets, since cargo lambda runs cargo itself: the
+# bootstrap carries its dependency list in a `.dep-v0` section that scanners read), with a CycloneDX
+# SBOM beside each zip (dist/<function>.cdx.json, local/sbom.sh); then checked: bootstrap present,
+# linked to glibc only, starts under a local Lambda Runtime API, at most 8 MiB, its dependency list
+# and its SBOM agree with Cargo.lock. Installs the pinned cargo-auditable and cargo-cyclonedx into
+# ~/.cargo/bin unless those versions are there.
 LAMBDAS := event-start event-stop event-alarm
+CARGO_AUDITABLE_VERSION := 0.7.7
+CARGO_CYCLONEDX_VERSION := 0.5.9
 package: setup
+	@cargo install --list | grep -qx 'cargo-auditable v$(CARGO_AUDITABLE_VERSION):' \
+	  || cargo install cargo-auditable --locked --version $(CARGO_AUDITABLE_VERSION)
+	@cargo install --list | grep -qx 'cargo-cyclonedx v$(CARGO_CYCLONEDX_VERSION):' \
+	  || cargo install cargo-cyclonedx --locked --version $(CARGO_CYCLONEDX_VERSION)
+	RUSTC_WORKSPACE_WRAPPER="$$(command -v cargo-auditable)" \
+	CARGO_AUDITABLE_ORIG_ARGS='{"offline":false,"locked":false,"frozen":false,"config":[]}' \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release \
 	  --target x86_64-unknown-linux-gnu.2.34 --features vendored-openssl \
-	  $(addprefix -p ,$(LAMBDAS)) --output-format zip
+	  $(addprefix -p ,$(LAMBDAS)) --output-format zip --lambda-dir $(TARGET_DIR)/lambda
 	@mkdir -p dist
-	@for f in $(LAMBDAS); do cp target/lambda/$$f/bootstrap.zip dist/$$f.zip; done
-	$(PY) local/package_check.py $(foreach f,$(LAMBDAS),dist/$(f).zip)
+	@for f in $(LAMBDAS); do cp $(TARGET_DIR)/lambda/$$f/bootstrap.zip dist/$$f.zip; done
+	local/sbom.sh dist x86_64-unknown-linux-gnu vendored-openssl $(LAMBDAS)
+	$(PY) local/package_check.py --lock Cargo.lock $(foreach f,$(LAMBDAS),dist/$(f).zip)
+
+# The SBOM half of `make package` without its release build (part of `make lint`): each function's
+# CycloneDX SBOM made in a scratch directory and checked against Cargo.lock.
+sbom-check: setup
+	@cargo install --list | grep -qx 'cargo-cyclonedx v$(CARGO_CYCLONEDX_VERSION):' \
+	  || cargo install cargo-cyclonedx --locked --version $(CARGO_CYCLONEDX_VERSION)
+	@d=$$(mktemp -d) && local/sbom.sh $$d x86_64-unknown-linux-gnu vendored-openssl $(LAMBDAS) >/dev/null \
+	  && $(PY) local/package_check.py --lock Cargo.lock --sbom-only $(foreach f,$(LAMBDAS),$$d/$(f).zip); \
+	  rc=$$?; rm -rf $$d; exit $$rc
 
 # Where the packaged functions' time and memory go (local/bench.py): table on stdout, JSON in
 # target/bench/bench.json; exits 1 when a target is missed.
@@ -107,7 +133,7 @@ docs-check: setup
 
 lint: docs-check
 
-lint: tf-check checkov policy-lint deny
+lint: tf-check checkov policy-lint deny sbom-check
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
@@ -117,4 +143,4 @@ test: setup lint build
 # A sales event's lifecycle on the local stack, through cargo lambda; exits 0 only if nothing is left.
 demo: setup
 	cargo build -p event-tier-tests --bin demo -p event-start -p event-stop
-	local/with-stack.sh target/debug/demo
+	local/with-stack.sh $(TARGET_DIR)/debug/demo

@@ -1,17 +1,25 @@
 """Checks the functions' zips (`make package`): each holds an executable `bootstrap`, is at most
 8 MiB, links dynamically to nothing but glibc (what provided.al2023 has), and starts: under a local
-Lambda Runtime API it asks for its first invocation within 5 s.
+Lambda Runtime API it asks for its first invocation within 5 s. The supply-chain records: the
+bootstrap carries its dependency list (`cargo auditable`: the zlib-compressed JSON of its `.dep-v0`
+section), the zip has its CycloneDX SBOM beside it (dist/<function>.cdx.json), and both agree with
+Cargo.lock: every crate they name is locked at that version, and they name the same crates.
 
-    python local/package_check.py dist/event-start.zip dist/event-stop.zip ...
-Exit status 0 when every zip passes; each problem is printed with the zip's name.
+    python local/package_check.py [--lock Cargo.lock] [--sbom-only] dist/event-start.zip ...
+Exit status 0 when every zip passes; each problem is printed with the zip's name. With --sbom-only
+(`make sbom-check`, part of `make lint`: no release build) only the SBOMs beside the given names are
+checked against Cargo.lock; the zips need not exist.
 """
 
+import json
 import os
 import stat
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambda_api import RuntimeApi, stop  # noqa: E402
@@ -43,6 +51,58 @@ def needed(path):
     return [line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "(NEEDED)" in line]
 
 
+def locked(lock_path):
+    """{(name, version)} of Cargo.lock."""
+    with open(lock_path, "rb") as f:
+        return {(p["name"], p["version"]) for p in tomllib.load(f)["package"]}
+
+
+def audit_data(path):
+    """{(name, version)} the binary was built from, other than itself and build-time crates, as
+    `cargo auditable` embedded them; None when it has no `.dep-v0` section."""
+    with tempfile.NamedTemporaryFile() as out:
+        dump = subprocess.run(["objcopy", "--dump-section", f".dep-v0={out.name}", path, os.devnull],
+                              capture_output=True, text=True)
+        data = open(out.name, "rb").read()
+        if dump.returncode or not data:  # objcopy only warns when the section is missing
+            return None
+        packages = json.loads(zlib.decompress(data))["packages"]
+    return {(p["name"], p["version"]) for p in packages if not p.get("root") and p.get("kind") != "build"}
+
+
+def sbom(path):
+    """{(name, version)} of a CycloneDX SBOM's components; None when the file is missing."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        bom = json.load(f)
+    if bom.get("bomFormat") != "CycloneDX":
+        return set()
+    return {(c["name"], c["version"]) for c in bom.get("components", [])}
+
+
+def supply_chain(zip_path, bootstrap, lock):
+    """Problems of the embedded dependency list and the SBOM against Cargo.lock."""
+    problems = []
+    embedded = audit_data(bootstrap)
+    sbom_path = zip_path[:-len(".zip")] + ".cdx.json"
+    listed = sbom(sbom_path)
+    if embedded is None:
+        problems.append("bootstrap has no dependency list (.dep-v0): not built with cargo auditable")
+    if listed is None:
+        problems.append(f"no SBOM at {sbom_path}")
+    for what, found in (("bootstrap's dependency list", embedded), (f"SBOM {sbom_path}", listed)):
+        if found is not None:
+            stray = sorted(found - lock)
+            if stray:
+                problems.append(f"{what} names {len(stray)} crates not in Cargo.lock: "
+                                + ", ".join(f"{n} {v}" for n, v in stray[:10]))
+    if embedded is not None and listed is not None and embedded != listed:
+        problems.append(f"the SBOM and the bootstrap disagree: only in the bootstrap {sorted(embedded - listed)[:10]}, "
+                        f"only in the SBOM {sorted(listed - embedded)[:10]}")
+    return problems, embedded
+
+
 def starts(path):
     """Whether the binary asks a local Lambda Runtime API for an invocation within 5 s."""
     api = RuntimeApi()
@@ -55,8 +115,8 @@ def starts(path):
         api.close()
 
 
-def check(zip_path):
-    """(problems, size in bytes, libraries the bootstrap needs)."""
+def check(zip_path, lock):
+    """(problems, size in bytes, libraries the bootstrap needs, crates it embeds)."""
     problems = []
     size = os.path.getsize(zip_path)
     if size > MAX_BYTES:
@@ -64,7 +124,7 @@ def check(zip_path):
     with zipfile.ZipFile(zip_path) as z, tempfile.TemporaryDirectory() as tmp:
         names = z.namelist()
         if "bootstrap" not in names:
-            return problems + [f"no bootstrap in it (it has {names})"], size, []
+            return problems + [f"no bootstrap in it (it has {names})"], size, [], None
         mode = z.getinfo("bootstrap").external_attr >> 16
         if not mode & stat.S_IXUSR:
             problems.append(f"bootstrap is not executable (mode {oct(mode)})")
@@ -78,19 +138,51 @@ def check(zip_path):
             problems.append(f"bootstrap needs libraries beyond glibc: {foreign}")
         if not starts(path):
             problems.append("bootstrap did not ask for an invocation within 5 s")
-    return problems, size, libs
+        chain, crates = supply_chain(zip_path, path, lock)
+        problems += chain
+    return problems, size, libs, crates
 
 
-def main(paths):
+def sbom_only(zip_path, lock):
+    """Problems of the SBOM beside a zip against Cargo.lock, and its number of crates."""
+    sbom_path = zip_path[:-len(".zip")] + ".cdx.json"
+    listed = sbom(sbom_path)
+    if listed is None:
+        return [f"no SBOM at {sbom_path}"], 0
+    if not listed:
+        return [f"{sbom_path} is not a CycloneDX SBOM with components"], 0
+    stray = sorted(listed - lock)
+    if stray:
+        return [f"SBOM {sbom_path} names {len(stray)} crates not in Cargo.lock: "
+                + ", ".join(f"{n} {v}" for n, v in stray[:10])], len(listed)
+    return [], len(listed)
+
+
+def main(args):
+    lock_path = "Cargo.lock"
+    if args[:1] == ["--lock"]:
+        lock_path, args = args[1], args[2:]
+    lock = locked(lock_path)
+    if args[:1] == ["--sbom-only"]:
+        failed = False
+        for p in args[1:]:
+            problems, count = sbom_only(p, lock)
+            failed = failed or bool(problems)
+            for problem in problems:
+                print(f"FAIL {p}: {problem}")
+            if not problems:
+                print(f"ok   {p[:-len('.zip')]}.cdx.json: {count} crates, all in {lock_path}")
+        return 1 if failed else 0
     failed = False
-    for p in paths:
-        problems, size, libs = check(p)
+    for p in args:
+        problems, size, libs, crates = check(p, lock)
         if problems:
             failed = True
             for problem in problems:
                 print(f"FAIL {p}: {problem}")
         else:
-            print(f"ok   {p}: {size / 1024 / 1024:.2f} MiB, bootstrap links {', '.join(libs)}; starts")
+            print(f"ok   {p}: {size / 1024 / 1024:.2f} MiB, bootstrap links {', '.join(libs)}; starts; "
+                  f"embeds {len(crates)} crates, as its SBOM lists, all in {lock_path}")
     return 1 if failed else 0
 
 
