@@ -8,6 +8,15 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+mod functions;
+mod regex;
+#[cfg(test)]
+mod tests;
+mod validation;
+
+pub(crate) use validation::from_json as hcl_value;
+pub use validation::{Refusal, Rule, Skipped, Validations};
+
 include!(concat!(env!("OUT_DIR"), "/embedded_module.rs"));
 
 /// Variables the functions set themselves; a payload may not.
@@ -45,6 +54,8 @@ pub struct Module {
     pub variables: BTreeMap<String, VarType>,
     /// The reserved variables (set by the functions) that this module declares.
     pub reserved: BTreeSet<String>,
+    /// The variables' `validation` blocks, checked against a payload before any AWS call.
+    pub validations: Validations,
 }
 
 impl Module {
@@ -88,33 +99,38 @@ impl Module {
         }
         let mut variables = BTreeMap::new();
         let mut reserved = BTreeSet::new();
+        let mut blocks = Vec::new();
         for (name, content) in files.iter().filter(|(n, _)| n.ends_with(".tf")) {
             let text = std::str::from_utf8(content)
                 .map_err(|_| Error::Module(format!("{name} is not UTF-8")))?;
             let body: hcl::Body =
                 hcl::from_str(text).map_err(|e| Error::Module(format!("{name}: {e}")))?;
-            for block in body.blocks().filter(|b| b.identifier() == "variable") {
+            for block in body.into_blocks().filter(|b| b.identifier() == "variable") {
                 let Some(label) = block.labels().first() else {
                     continue;
                 };
                 let var = label.as_str().to_owned();
                 if RESERVED_VARIABLES.contains(&var.as_str()) {
-                    reserved.insert(var);
-                    continue;
+                    reserved.insert(var.clone());
+                } else {
+                    let ty = block
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == "type")
+                        .map(|a| var_type(a.expr()))
+                        .unwrap_or(VarType::Any);
+                    variables.insert(var.clone(), ty);
                 }
-                let ty = block
-                    .body()
-                    .attributes()
-                    .find(|a| a.key() == "type")
-                    .map(|a| var_type(a.expr()))
-                    .unwrap_or(VarType::Any);
-                variables.insert(var, ty);
+                blocks.push((var, block));
             }
         }
+        let declared = blocks.iter().map(|(n, _)| n.clone()).collect();
+        let validations = Validations::read(blocks.iter().map(|(n, b)| (n.as_str(), b)), &declared);
         Ok(Module {
             files,
             variables,
             reserved,
+            validations,
         })
     }
 }
@@ -133,46 +149,5 @@ fn var_type(expr: &hcl::Expression) -> VarType {
             _ => VarType::Complex,
         },
         _ => VarType::Complex,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn variables_are_read_with_their_types() {
-        let tf = br#"
-variable "event_id" { type = string }
-variable "desired_count" {
-  type        = number
-  description = "tasks"
-  validation {
-    condition     = var.desired_count >= 1
-    error_message = "at least one"
-  }
-}
-variable "flag" { type = bool }
-variable "anything" {}
-variable "tags" { type = map(string) }
-"#;
-        let m = Module::from_files(vec![("variables.tf".into(), tf.to_vec())]).unwrap();
-        assert_eq!(m.variables.get("desired_count"), Some(&VarType::Number));
-        assert_eq!(m.variables.get("flag"), Some(&VarType::Bool));
-        assert_eq!(m.variables.get("anything"), Some(&VarType::Any));
-        assert_eq!(m.variables.get("tags"), Some(&VarType::Complex));
-        assert!(
-            !m.variables.contains_key("event_id"),
-            "reserved variables are not settable"
-        );
-        assert!(m.reserved.contains("event_id"));
-    }
-
-    #[test]
-    fn embedded_module_is_the_event_tier() {
-        let m = Module::embedded().unwrap();
-        assert!(m.files.iter().any(|(n, _)| n == "variables.tf"));
-        assert!(m.variables.contains_key("desired_count"));
-        assert!(m.variables.contains_key("max_count"));
     }
 }

@@ -12,7 +12,11 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::error::InputError;
-use crate::module::{RESERVED_VARIABLES, VarType};
+use crate::module::{Module, RESERVED_VARIABLES, Validations, VarType};
+
+mod json;
+#[cfg(test)]
+mod tests;
 
 /// Largest payload accepted (EventBridge itself caps events at 256 KiB).
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
@@ -111,48 +115,64 @@ impl From<Vec<u8>> for Input {
     }
 }
 
-/// The flows' entry to the input contract: everything checked before any AWS call.
-pub fn parse_input(
-    input: Input,
-    purpose: Purpose,
-    module: &crate::module::Module,
-) -> Result<Request, InputError> {
-    match input {
-        Input::Bytes(b) => parse_bytes(&b, purpose, &module.variables),
-        Input::Json(v) => parse(v, purpose, &module.variables),
+/// The raw JSON text a Lambda runtime delivers: read as bytes, so that no ambiguity is lost.
+impl From<Box<serde_json::value::RawValue>> for Input {
+    fn from(raw: Box<serde_json::value::RawValue>) -> Self {
+        Input::Bytes(raw.get().as_bytes().to_vec())
     }
 }
 
-/// Parses raw bytes (what `cargo lambda invoke --data-file` or a schedule sends).
+/// The flows' entry to the input contract: everything checked before any AWS call, the module's
+/// own `validation` blocks included, and raw bytes read without ambiguity (no key twice).
+pub fn parse_input(input: Input, purpose: Purpose, module: &Module) -> Result<Request, InputError> {
+    let value = match input {
+        Input::Bytes(b) => json::decode(&b)?,
+        Input::Json(v) => {
+            check_size(&v)?;
+            v
+        }
+    };
+    read(value, purpose, &module.variables, Some(&module.validations))
+}
+
+/// Parses raw bytes (what `cargo lambda invoke --data-file` or a schedule sends) against the
+/// declared variables' types; [`parse_input`] also applies the module's validation blocks.
 pub fn parse_bytes(
     bytes: &[u8],
     purpose: Purpose,
     declared: &BTreeMap<String, VarType>,
 ) -> Result<Request, InputError> {
-    if bytes.len() > MAX_PAYLOAD_BYTES {
-        return Err(InputError::TooLarge {
-            size: bytes.len(),
-            limit: MAX_PAYLOAD_BYTES,
-        });
-    }
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| InputError::NotJson(e.to_string()))?;
-    parse(value, purpose, declared)
+    read(json::decode(bytes)?, purpose, declared, None)
 }
 
-/// Parses an already-decoded JSON payload.
+/// Parses an already-decoded JSON payload against the declared variables' types; [`parse_input`]
+/// also applies the module's validation blocks.
 pub fn parse(
     value: Value,
     purpose: Purpose,
     declared: &BTreeMap<String, VarType>,
 ) -> Result<Request, InputError> {
-    let size = serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0);
+    check_size(&value)?;
+    read(value, purpose, declared, None)
+}
+
+fn check_size(value: &Value) -> Result<(), InputError> {
+    let size = serde_json::to_vec(value).map(|v| v.len()).unwrap_or(0);
     if size > MAX_PAYLOAD_BYTES {
         return Err(InputError::TooLarge {
             size,
             limit: MAX_PAYLOAD_BYTES,
         });
     }
+    Ok(())
+}
+
+fn read(
+    value: Value,
+    purpose: Purpose,
+    declared: &BTreeMap<String, VarType>,
+    validations: Option<&Validations>,
+) -> Result<Request, InputError> {
     let obj = match value {
         Value::Object(o) => o,
         other => return Err(InputError::NotObject(kind(&other))),
@@ -245,11 +265,34 @@ pub fn parse(
         }
     };
 
+    if let Some(validations) = validations {
+        check_validations(validations, &event_id, &vars).map_err(|e| rename(e, &prefix))?;
+    }
     Ok(Request {
         event_id,
         vars,
         force,
         follow,
+    })
+}
+
+/// The module's `validation` blocks, on the values the payload set (its `vars` and event id).
+fn check_validations(
+    validations: &Validations,
+    event_id: &EventId,
+    vars: &BTreeMap<String, Value>,
+) -> Result<(), InputError> {
+    let mut set: BTreeMap<String, hcl::Value> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::module::hcl_value(v)))
+        .collect();
+    set.insert("event_id".into(), hcl::Value::from(event_id.as_str()));
+    validations.check(&set).map_err(|r| {
+        let field = match r.variable.as_str() {
+            "event_id" => "event_id".to_owned(),
+            v => format!("vars.{v}"),
+        };
+        InputError::field(field, r.reason)
     })
 }
 
@@ -356,92 +399,5 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn declared() -> BTreeMap<String, VarType> {
-        [
-            ("desired_count".to_owned(), VarType::Number),
-            ("max_count".to_owned(), VarType::Number),
-            ("image".to_owned(), VarType::String),
-        ]
-        .into()
-    }
-
-    #[test]
-    fn canonical_payload_is_accepted() {
-        let r = parse(
-            json!({"event_id": "winter-sale-2026", "vars": {"desired_count": 4, "max_count": 20}}),
-            Purpose::Start,
-            &declared(),
-        )
-        .unwrap();
-        assert_eq!(r.event_id.as_str(), "winter-sale-2026");
-        assert_eq!(r.vars["max_count"], json!(20));
-        assert!(!r.force);
-    }
-
-    #[test]
-    fn eventbridge_envelope_is_unwrapped() {
-        let r = parse(
-            json!({"detail-type": "Scheduled Event", "source": "aws.scheduler", "id": "x",
-                   "detail": {"event_id": "flash-1"}}),
-            Purpose::Stop,
-            &declared(),
-        )
-        .unwrap();
-        assert_eq!(r.event_id.as_str(), "flash-1");
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let cases = [
-            (json!({}), "`event_id` is missing"),
-            (
-                json!({"event_id": "Winter"}),
-                "`event_id` must start with a lower-case letter",
-            ),
-            (
-                json!({"event_id": "a", "vars": {"nope": 1}}),
-                "`vars.nope` is not a variable",
-            ),
-            (
-                json!({"event_id": "a", "vars": {"max_count": "9"}}),
-                "`vars.max_count` must be a number, got a string",
-            ),
-            (
-                json!({"event_id": "a", "force": true}),
-                "`force` is not an accepted field",
-            ),
-            (
-                json!({"source": "x", "detail-type": "y", "detail": {"event_id": 3}}),
-                "`detail.event_id` must be a string",
-            ),
-        ];
-        for (payload, want) in cases {
-            let err = parse(payload.clone(), Purpose::Start, &declared())
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.starts_with(want),
-                "{payload}: got {err:?}, want {want:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn force_is_a_stop_field() {
-        let r = parse(
-            json!({"event_id": "a", "force": true}),
-            Purpose::Stop,
-            &declared(),
-        )
-        .unwrap();
-        assert!(r.force);
     }
 }
