@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use event_core::module::Module;
-use event_core::payload::{self, Purpose};
+use event_core::payload::{self, Input, Purpose};
 use event_core::testing::Recorder;
 use event_core::{Config, Deps};
-use lambda_runtime::{Context, LambdaEvent};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 fn recording_deps() -> (Recorder, Deps) {
@@ -271,37 +272,230 @@ async fn bad_payloads_are_refused_before_any_call_with_an_error_naming_the_probl
     let cases = cases();
     assert!(cases.len() >= 30);
     for (what, payload, want) in cases {
-        for stop in [false, true] {
-            let ev = LambdaEvent::new(payload.clone(), Context::default());
-            let res = if stop {
-                event_stop::handle(ev, &deps).await
-            } else {
-                event_start::handle(ev, &deps).await
-            };
-            let err = res.expect_err(what);
-            assert_eq!(
-                err.error_type, "InvalidInput",
-                "{what}: {}",
-                err.error_message
-            );
-            assert!(
-                err.error_message
-                    .starts_with("validate failed: invalid input: "),
-                "{what}: {}",
-                err.error_message
-            );
-            assert!(
-                err.error_message.contains(want),
-                "{what}: got {:?}, want {want:?}",
-                err.error_message
-            );
-        }
+        // As a caller in Rust sends it, and as the runtime delivers it (the raw text).
+        assert_refused(&deps, what, payload.clone(), want).await;
+        assert_refused(&deps, what, raw(&payload.to_string()), want).await;
     }
     assert_eq!(
         recorder.calls(),
         Vec::<String>::new(),
         "no dependency was called"
     );
+}
+
+/// The payload as the Lambda runtime hands it to the functions.
+fn raw(text: &str) -> event_start::Payload {
+    RawValue::from_string(text.to_owned()).expect("valid JSON text")
+}
+
+/// Sends `payload` to both functions and checks each refuses it as invalid input, naming `want`.
+async fn assert_refused<P: Into<Input> + Clone>(deps: &Deps, what: &str, payload: P, want: &str) {
+    for stop in [false, true] {
+        let ev = LambdaEvent::new(payload.clone(), Context::default());
+        let res = if stop {
+            event_stop::handle(ev, deps).await
+        } else {
+            event_start::handle(ev, deps).await
+        };
+        let err: Diagnostic = res.expect_err(what);
+        assert_eq!(
+            err.error_type, "InvalidInput",
+            "{what}: {}",
+            err.error_message
+        );
+        assert!(
+            err.error_message
+                .starts_with("validate failed: invalid input: "),
+            "{what}: {}",
+            err.error_message
+        );
+        assert!(
+            err.error_message.contains(want),
+            "{what}: got {:?}, want {want:?}",
+            err.error_message
+        );
+    }
+}
+
+/// Values of the right type that `infra/event-tier`'s own validation blocks refuse: refused with the
+/// module's message before a runner is launched, not at `terraform plan`.
+#[tokio::test]
+async fn values_the_tier_cannot_take_are_refused_before_any_call() {
+    let (recorder, deps) = recording_deps();
+    let vars = |v: Value| json!({"event_id": "winter-sale-2026", "vars": v});
+    let cases = [
+        (
+            "no tasks",
+            vars(json!({"desired_count": 0})),
+            "`vars.desired_count` is refused by the event tier: desired_count must be a whole number of at least 1; got desired_count = 0",
+        ),
+        (
+            "half a task",
+            vars(json!({"desired_count": 2.5})),
+            "`vars.desired_count` is refused by the event tier: desired_count must be a whole number of at least 1",
+        ),
+        (
+            "500 tasks",
+            vars(json!({"max_count": 500})),
+            "`vars.max_count` is refused by the event tier: max_count must be a whole number from 1 to 200; got max_count = 500",
+        ),
+        (
+            "maximum below desired",
+            vars(json!({"desired_count": 8, "max_count": 4})),
+            "`vars.max_count` is refused by the event tier: max_count must be at least desired_count; got desired_count = 8, max_count = 4",
+        ),
+        (
+            "desired above the default maximum",
+            vars(json!({"desired_count": 30})),
+            "`vars.desired_count` is refused by the event tier: max_count must be at least desired_count; got desired_count = 30, max_count = 10 (default)",
+        ),
+        (
+            "cpu Fargate has not",
+            vars(json!({"task_cpu": 300})),
+            "`vars.task_cpu` is refused by the event tier: task_cpu must be one of Fargate's sizes",
+        ),
+        (
+            "memory not offered for the cpu",
+            vars(json!({"task_cpu": 256, "task_memory": 4096})),
+            "`vars.task_memory` is refused by the event tier: task_memory must be a memory size Fargate offers for task_cpu",
+        ),
+        (
+            "cpu whose default memory is not offered",
+            vars(json!({"task_cpu": 4096})),
+            "`vars.task_cpu` is refused by the event tier: task_memory must be a memory size Fargate offers for task_cpu",
+        ),
+        (
+            "instance class without family",
+            vars(json!({"db_instance_class": "large"})),
+            "`vars.db_instance_class` is refused by the event tier: db_instance_class must look like db.<family>.<size>, e.g. db.m7g.large; got db_instance_class = \"large\"",
+        ),
+        (
+            "dms class without prefix",
+            vars(json!({"dms_instance_class": "t3.medium"})),
+            "`vars.dms_instance_class` is refused by the event tier: dms_instance_class must look like dms.<family>.<size>",
+        ),
+        (
+            "autoscaling target of 95 %",
+            vars(json!({"cpu_target_percent": 95})),
+            "`vars.cpu_target_percent` is refused by the event tier: cpu_target_percent must be from 10 to 90",
+        ),
+        (
+            "10 GiB database",
+            vars(json!({"db_allocated_storage": 10})),
+            "`vars.db_allocated_storage` is refused by the event tier: db_allocated_storage must be a whole number of GiB from 20 to 16384",
+        ),
+        (
+            "connections alarm at 0",
+            vars(json!({"db_connections_alarm": 0})),
+            "`vars.db_connections_alarm` is refused by the event tier: db_connections_alarm must be a whole number of at least 1",
+        ),
+        (
+            "in an envelope",
+            json!({"detail-type": "x", "source": "y", "detail": vars(json!({"max_count": 500}))}),
+            "`detail.vars.max_count` is refused by the event tier: max_count must be a whole number from 1 to 200",
+        ),
+    ];
+    for (what, payload, want) in cases {
+        assert_refused(&deps, what, payload.clone(), want).await;
+        assert_refused(&deps, what, raw(&payload.to_string()), want).await;
+    }
+    assert_eq!(
+        recorder.calls(),
+        Vec::<String>::new(),
+        "no dependency was called"
+    );
+}
+
+/// A body that JSON readers read differently (a key twice: serde_json keeps the last, others the
+/// first) is refused, at every depth the contract reads, naming the key.
+#[tokio::test]
+async fn an_ambiguous_body_is_refused_before_any_call_naming_the_key() {
+    let (recorder, deps) = recording_deps();
+    let cases = [
+        (
+            "event id twice",
+            r#"{"event_id":"winter-sale-2026","event_id":"other-sale"}"#,
+            "`event_id` appears more than once",
+        ),
+        (
+            "the same event id twice",
+            r#"{"event_id":"winter-sale-2026","event_id":"winter-sale-2026"}"#,
+            "`event_id` appears more than once",
+        ),
+        (
+            "escaped spelling of the key",
+            r#"{"event_id":"winter-sale-2026","event\u005fid":"x"}"#,
+            "`event_id` appears more than once",
+        ),
+        (
+            "vars twice",
+            r#"{"event_id":"a","vars":{"max_count":20},"vars":{"max_count":500}}"#,
+            "`vars` appears more than once",
+        ),
+        (
+            "a variable twice",
+            r#"{"event_id":"a","vars":{"max_count":20,"max_count":500}}"#,
+            "`vars.max_count` appears more than once",
+        ),
+        (
+            "force twice",
+            r#"{"event_id":"a","force":false,"force":true}"#,
+            "`force` appears more than once",
+        ),
+        (
+            "run id twice",
+            r#"{"event_id":"a","follow":{"run_id":"apply-1","run_id":"destroy-1"}}"#,
+            "`follow.run_id` appears more than once",
+        ),
+        (
+            "detail twice",
+            r#"{"detail-type":"x","source":"y","detail":{"event_id":"a"},"detail":{"event_id":"b"}}"#,
+            "`detail` appears more than once",
+        ),
+        (
+            "event id twice in the detail",
+            r#"{"detail-type":"x","source":"y","detail":{"event_id":"a","event_id":"b"}}"#,
+            "`detail.event_id` appears more than once",
+        ),
+        (
+            "a variable twice in the detail",
+            r#"{"detail-type":"x","source":"y","detail":{"event_id":"a","vars":{"task_cpu":512,"task_cpu":300}}}"#,
+            "`detail.vars.task_cpu` appears more than once",
+        ),
+    ];
+    for (what, body, want) in cases {
+        assert_refused(&deps, what, raw(body), want).await;
+    }
+    assert_eq!(
+        recorder.calls(),
+        Vec::<String>::new(),
+        "no dependency was called"
+    );
+}
+
+/// The other side of the checks above: the samples, as raw text, get past validation (and so reach
+/// the dependencies, which here refuse everything).
+#[tokio::test]
+async fn the_samples_as_raw_text_get_past_validation() {
+    for (file, stop) in [
+        ("start.json", false),
+        ("start-eventbridge.json", false),
+        ("stop.json", true),
+    ] {
+        let (recorder, deps) = recording_deps();
+        let text =
+            std::fs::read_to_string(event_tier_tests::root().join("events").join(file)).unwrap();
+        let ev = LambdaEvent::new(raw(&text), Context::default());
+        let res = if stop {
+            event_stop::handle(ev, &deps).await
+        } else {
+            event_start::handle(ev, &deps).await
+        };
+        if let Err(e) = res {
+            assert_ne!(e.error_type, "InvalidInput", "{file}: {}", e.error_message);
+        }
+        assert!(!recorder.calls().is_empty(), "{file} reached no dependency");
+    }
 }
 
 #[tokio::test]

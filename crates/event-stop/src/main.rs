@@ -1,4 +1,4 @@
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let config = event_core::Config::from_env()?;
     let deps = event_core::Deps::from_config(config).await?;
     let deps = &deps;
-    run(service_fn(|event| {
+    run(service_fn(|event: LambdaEvent<event_stop::Payload>| {
         let timings = timings.clone();
         async move {
             let started = std::time::Instant::now();
