@@ -56,6 +56,8 @@ pub enum Error {
     Slack(String),
     #[error("final migration: {0}")]
     Migration(String),
+    #[error("follow-up: {0}")]
+    FollowUp(String),
 }
 
 impl Error {
@@ -82,6 +84,7 @@ impl Error {
             Error::Module(_) => "Module",
             Error::Slack(_) => "Slack",
             Error::Migration(_) => "Migration",
+            Error::FollowUp(_) => "FollowUp",
         }
     }
 }

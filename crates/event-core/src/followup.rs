@@ -2,7 +2,7 @@
 //! invokes the function again, a minute later, with the run's identity. The schedule deletes itself
 //! after it fired.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_scheduler::types::{
@@ -43,7 +43,7 @@ impl SchedulerFollowUps {
 
 /// `at(2026-11-24T21:18:00)` for a Unix time (UTC).
 pub fn at_expression(unix: u64) -> String {
-    let c = crate::terraform::compact_utc(unix);
+    let c = crate::clock::compact_utc(unix);
     format!(
         "at({}-{}-{}T{}:{}:{})",
         &c[0..4],
@@ -70,9 +70,7 @@ impl FollowUps for SchedulerFollowUps {
         payload: &Value,
         delay: Duration,
     ) -> Result<String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = crate::clock::since_epoch();
         let name = schedule_name(event, now.as_secs());
         let target = Target::builder()
             .arn(function_arn)

@@ -1,6 +1,12 @@
 //! Records kept beside the Terraform state in the state bucket: the claim that lets exactly one
-//! invocation launch an event's runner, and the marks that let exactly one invocation report a run.
-//! Both rely on S3 conditional writes (`If-None-Match: *`), which S3 makes atomic.
+//! invocation launch an event's runner, the marks that let exactly one invocation report a run, and
+//! the final migration a stop started. Claims and marks rely on S3 conditional writes
+//! (`If-None-Match: *`), which S3 makes atomic: 412 when the key exists, 409
+//! `ConditionalRequestConflict` while another conditional write of the key is in flight (retried).
+//! Each holds its writer's token, so a write whose answer was lost (the SDK's retry then gets 412)
+//! is still recognised as ours.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -22,8 +28,46 @@ fn migration_key(event: &EventId) -> String {
     format!("events/{event}/final-migration")
 }
 
-fn reported_key(event: &EventId, run_id: &str) -> String {
-    format!("events/{event}/runs/{run_id}/reported")
+fn reported_key(event: &EventId, key: &str) -> String {
+    format!("events/{event}/runs/{key}/reported")
+}
+
+/// The final migration of the stop being carried out: claimed by one invocation (so that duplicate
+/// deliveries of a stop start one load, and follow it), then marked started once DMS took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalLoad {
+    pub task_arn: String,
+    /// Unix time of the claim (the load starts right after it).
+    pub claimed_at: i64,
+    /// The claiming invocation's token.
+    pub token: String,
+    /// Whether DMS took the load.
+    pub started: bool,
+}
+
+impl FinalLoad {
+    fn render(&self) -> String {
+        let phase = if self.started { "started" } else { "claimed" };
+        format!(
+            "{phase} {} {} {}",
+            self.claimed_at, self.token, self.task_arn
+        )
+    }
+
+    fn read(text: &str) -> Option<Self> {
+        let mut words = text.split_whitespace();
+        let started = match words.next()? {
+            "started" => true,
+            "claimed" => false,
+            _ => return None,
+        };
+        Some(FinalLoad {
+            claimed_at: words.next()?.parse().ok()?,
+            token: words.next()?.to_owned(),
+            task_arn: words.next()?.to_owned(),
+            started,
+        })
+    }
 }
 
 #[async_trait]
@@ -32,46 +76,68 @@ pub trait Records: Send + Sync {
     /// (ours if we created it).
     async fn claim_runner(&self, event: &EventId, token: &str) -> Result<String>;
     async fn release_runner(&self, event: &EventId) -> Result<()>;
-    /// True exactly once per run: the caller that gets true reports the run's outcome.
-    async fn mark_reported(&self, event: &EventId, run_id: &str) -> Result<bool>;
+    /// Claims the report of `key` (a run, or a notice about one) for the holder of `token`: true
+    /// when the mark is ours (also when our own earlier write of it landed unseen).
+    async fn mark_reported(&self, event: &EventId, key: &str, token: &str) -> Result<bool>;
+    /// Gives the mark up again (its post failed), so that a later invocation reports.
+    async fn unmark_reported(&self, event: &EventId, key: &str) -> Result<()>;
     /// The number of resources in the event's Terraform state; None when there is no state.
     async fn state_resources(&self, event: &EventId) -> Result<Option<usize>>;
-    /// The final migration this event's stop started (the task's ARN), if any.
-    async fn final_migration(&self, event: &EventId) -> Result<Option<String>>;
-    async fn set_final_migration(&self, event: &EventId, task_arn: Option<&str>) -> Result<()>;
+    /// The final migration of the stop being carried out, if any.
+    async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>>;
+    /// Claims the final migration unless one is claimed: the record that stands (ours when equal).
+    async fn claim_final_migration(&self, event: &EventId, load: &FinalLoad) -> Result<FinalLoad>;
+    async fn set_final_migration(&self, event: &EventId, load: Option<&FinalLoad>) -> Result<()>;
 }
 
-pub struct S3Records {
+/// What a conditional create did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    Created,
+    /// The key exists (412).
+    Exists,
+    /// Another conditional write of the key is in flight (409 `ConditionalRequestConflict`).
+    Conflict,
+}
+
+/// The state bucket as the records see it: objects by key, and S3's conditional create.
+#[async_trait]
+pub trait Objects: Send + Sync {
+    /// Puts `body` at `key` unless the key exists (`If-None-Match: *`).
+    async fn create(&self, key: &str, body: &[u8]) -> Result<Create>;
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    async fn put(&self, key: &str, body: &[u8]) -> Result<()>;
+    async fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// The state bucket in S3.
+pub struct S3Objects {
     client: aws_sdk_s3::Client,
     bucket: String,
 }
 
-impl S3Records {
+impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
         Self { client, bucket }
     }
+}
 
-    /// Puts `body` at `key` unless something is there. Ok(true) if we created it.
-    async fn create(&self, key: &str, body: &str) -> Result<bool> {
+#[async_trait]
+impl Objects for S3Objects {
+    async fn create(&self, key: &str, body: &[u8]) -> Result<Create> {
         let res = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .if_none_match("*")
-            .body(ByteStream::from(body.as_bytes().to_vec()))
+            .body(ByteStream::from(body.to_vec()))
             .send()
             .await;
         match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("PreconditionFailed") | Some("ConditionalRequestConflict")
-                ) =>
-            {
-                Ok(false)
-            }
+            Ok(_) => Ok(Create::Created),
+            Err(e) if e.code() == Some("PreconditionFailed") => Ok(Create::Exists),
+            Err(e) if e.code() == Some("ConditionalRequestConflict") => Ok(Create::Conflict),
             Err(e) => Err(aws("s3", "PutObject", e)),
         }
     }
@@ -103,10 +169,86 @@ impl S3Records {
             Err(e) => Err(aws("s3", "GetObject", e)),
         }
     }
+
+    async fn put(&self, key: &str, body: &[u8]) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws("s3", "PutObject", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws("s3", "DeleteObject", e))?;
+        Ok(())
+    }
+}
+
+/// The records, over any [`Objects`].
+pub struct StateRecords {
+    objects: Arc<dyn Objects>,
+}
+
+impl StateRecords {
+    pub fn new(objects: Arc<dyn Objects>) -> Self {
+        Self { objects }
+    }
+
+    /// Puts `body` at `key` unless something is there. Ok(true) if we created it; a 409 (another
+    /// conditional write of the key in flight) is retried, as S3's documentation asks.
+    async fn create(&self, key: &str, body: &str) -> Result<bool> {
+        for attempt in 1..=5u64 {
+            match self.objects.create(key, body.as_bytes()).await? {
+                Create::Created => return Ok(true),
+                Create::Exists => return Ok(false),
+                Create::Conflict => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+            }
+        }
+        Err(crate::error::Error::Aws {
+            service: "s3",
+            operation: "PutObject",
+            code: Some("ConditionalRequestConflict".into()),
+            message: format!(
+                "{key}: concurrent conditional writes did not settle after 5 attempts"
+            ),
+            transient: true,
+        })
+    }
+
+    /// Creates `key` holding `token`, or finds it already holding `token`: true when it is ours.
+    async fn create_ours(&self, key: &str, token: &str) -> Result<bool> {
+        if self.create(key, token).await? {
+            return Ok(true);
+        }
+        Ok(self
+            .read(key)
+            .await?
+            .is_some_and(|b| String::from_utf8_lossy(&b).trim() == token))
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.objects.read(key).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.objects.delete(key).await
+    }
 }
 
 #[async_trait]
-impl Records for S3Records {
+impl Records for StateRecords {
     async fn claim_runner(&self, event: &EventId, token: &str) -> Result<String> {
         let key = claim_key(event);
         if self.create(&key, token).await? {
@@ -125,18 +267,15 @@ impl Records for S3Records {
     }
 
     async fn release_runner(&self, event: &EventId) -> Result<()> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(claim_key(event))
-            .send()
-            .await
-            .map_err(|e| aws("s3", "DeleteObject", e))?;
-        Ok(())
+        self.delete(&claim_key(event)).await
     }
 
-    async fn mark_reported(&self, event: &EventId, run_id: &str) -> Result<bool> {
-        self.create(&reported_key(event, run_id), "reported").await
+    async fn mark_reported(&self, event: &EventId, key: &str, token: &str) -> Result<bool> {
+        self.create_ours(&reported_key(event, key), token).await
+    }
+
+    async fn unmark_reported(&self, event: &EventId, key: &str) -> Result<()> {
+        self.delete(&reported_key(event, key)).await
     }
 
     async fn state_resources(&self, event: &EventId) -> Result<Option<usize>> {
@@ -154,37 +293,35 @@ impl Records for S3Records {
             })
     }
 
-    async fn final_migration(&self, event: &EventId) -> Result<Option<String>> {
+    async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>> {
         Ok(self
             .read(&migration_key(event))
             .await?
-            .map(|b| String::from_utf8_lossy(&b).trim().to_owned()))
+            .and_then(|b| FinalLoad::read(&String::from_utf8_lossy(&b))))
     }
 
-    async fn set_final_migration(&self, event: &EventId, task_arn: Option<&str>) -> Result<()> {
+    async fn claim_final_migration(&self, event: &EventId, load: &FinalLoad) -> Result<FinalLoad> {
         let key = migration_key(event);
-        match task_arn {
-            Some(arn) => {
-                self.client
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .body(ByteStream::from(arn.as_bytes().to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| aws("s3", "PutObject", e))?;
-            }
-            None => {
-                self.client
-                    .delete_object()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .send()
-                    .await
-                    .map_err(|e| aws("s3", "DeleteObject", e))?;
-            }
+        if self.create(&key, &load.render()).await? {
+            return Ok(load.clone());
         }
-        Ok(())
+        // Taken: by another invocation, or by our own write whose answer was lost (same token).
+        Ok(self
+            .final_migration(event)
+            .await?
+            .unwrap_or_else(|| FinalLoad {
+                // Released between our write and our read: nobody's.
+                token: String::new(),
+                ..load.clone()
+            }))
+    }
+
+    async fn set_final_migration(&self, event: &EventId, load: Option<&FinalLoad>) -> Result<()> {
+        let key = migration_key(event);
+        match load {
+            Some(load) => self.objects.put(&key, load.render().as_bytes()).await,
+            None => self.delete(&key).await,
+        }
     }
 }
 
@@ -217,5 +354,20 @@ mod tests {
             Some(0)
         );
         assert_eq!(count_state_resources(b"<html>"), None);
+    }
+
+    #[test]
+    fn final_load_records_read_back() {
+        let mut load = FinalLoad {
+            task_arn: "arn:aws:dms:us-east-1:1:task:ABC".into(),
+            claimed_at: 1_795_555_080,
+            token: "1795555080000-00ab".into(),
+            started: false,
+        };
+        assert_eq!(FinalLoad::read(&load.render()), Some(load.clone()));
+        load.started = true;
+        assert_eq!(FinalLoad::read(&load.render()), Some(load));
+        // The record of an older release (the ARN alone) is no final load of this stop.
+        assert_eq!(FinalLoad::read("arn:aws:dms:us-east-1:1:task:ABC"), None);
     }
 }

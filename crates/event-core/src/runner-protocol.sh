@@ -4,7 +4,8 @@
 # run's own copy of the module; every argument is a validated id, never free text.
 #
 #   runner.sh start <apply|destroy> <run-id>  prints "started <run-id>", or "busy <run-id>" when a run
-#                                             of this event holds the lock
+#                                             of this event holds the lock, or "retired" once a stop
+#                                             retired the runner (it is about to be terminated)
 #   runner.sh poll <run-id> <offset> [wait]   prints one status line, then the run's log from <offset>;
 #                                             with [wait] (whole seconds, at most 60) it first waits up
 #                                             to that long for a running run to end (a long poll: the
@@ -21,6 +22,10 @@ start)
   exec 9>>"$here/lock"
   if ! flock -n 9; then
     echo "busy $(cat "$here/current" 2>/dev/null || echo unknown)"
+    exit 0
+  fi
+  if [ -e "$here/retired" ]; then
+    echo "retired"
     exit 0
   fi
   mkdir -p "$here/runs/$run"

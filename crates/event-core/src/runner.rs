@@ -273,11 +273,7 @@ impl Fleet for Ec2Fleet {
                 .unwrap_or_else(|| "pending".into()),
             private_ip: instance.private_ip_address().map(str::to_owned),
             launch_token: Some(token.to_owned()),
-            launched_at: Some(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64),
-            ),
+            launched_at: Some(crate::clock::unix_now()),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Slack notifications through an incoming webhook whose URL is a secret in Secrets Manager.
-//! Bounded retries; the URL never appears in an error or a log line.
+//! Bounded retries of posts Slack certainly did not take; the URL never appears in an error or a
+//! log line.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,11 +11,23 @@ use tokio::sync::OnceCell;
 use tracing::warn;
 
 use crate::error::{Error, Result};
+use crate::run::RunId;
 use crate::secrets::Secrets;
+
+/// A message for the channel, and the run whose outcome it tells, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub text: &'a str,
+    pub outcome_of: Option<&'a RunId>,
+}
 
 #[async_trait]
 pub trait Notifier: Send + Sync {
     async fn post(&self, text: &str) -> Result<()>;
+
+    async fn post_message(&self, message: &Message<'_>) -> Result<()> {
+        self.post(message.text).await
+    }
 }
 
 pub struct SlackWebhook {
@@ -87,11 +100,18 @@ impl Notifier for SlackWebhook {
             match res {
                 Ok(_) => return Ok(()),
                 Err(e) => {
-                    let retry = e
-                        .status()
-                        .is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
+                    // Retried only when Slack certainly did not post: it refused (5xx, 429) or
+                    // the connection was never made. A timeout may have posted, and a retry
+                    // would post the message twice.
+                    let retry = match e.status() {
+                        Some(s) => s.is_server_error() || s.as_u16() == 429,
+                        None => e.is_connect(),
+                    };
                     last = if e.is_timeout() {
-                        format!("timed out after {}ms", self.timeout.as_millis())
+                        format!(
+                            "timed out after {}ms (the message may have been posted)",
+                            self.timeout.as_millis()
+                        )
                     } else if e.is_connect() {
                         "cannot connect".to_owned()
                     } else {

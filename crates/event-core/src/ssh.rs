@@ -13,6 +13,9 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
+use crate::payload::EventId;
+use crate::run::Host;
+use crate::terraform::SshHost;
 
 #[derive(Debug, Clone)]
 pub struct SshTarget {
@@ -37,9 +40,15 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// Reaches an event's runner.
 #[async_trait]
 pub trait Remote: Send + Sync {
-    async fn connect(&self, target: &SshTarget, key: &SecretString) -> Result<Arc<dyn Session>>;
+    async fn connect(
+        &self,
+        target: &SshTarget,
+        key: &SecretString,
+        event: &EventId,
+    ) -> Result<Arc<dyn Host>>;
 }
 
 #[async_trait]
@@ -58,11 +67,20 @@ pub fn fingerprint(sha256: &[u8]) -> String {
     )
 }
 
-pub struct Ssh2Remote;
+/// Runners over SSH (ssh2): the event's work directory under `workdir` on the runner.
+pub struct Ssh2Remote {
+    workdir: String,
+}
 
-#[async_trait]
-impl Remote for Ssh2Remote {
-    async fn connect(&self, target: &SshTarget, key: &SecretString) -> Result<Arc<dyn Session>> {
+impl Ssh2Remote {
+    pub fn new(workdir: impl Into<String>) -> Self {
+        Self {
+            workdir: workdir.into(),
+        }
+    }
+
+    /// An SSH session to the target, its host key checked against the pinned fingerprint.
+    pub async fn session(&self, target: &SshTarget, key: &SecretString) -> Result<Ssh2Session> {
         let target = target.clone();
         let key = key.clone();
         let session = tokio::task::spawn_blocking(move || {
@@ -73,12 +91,29 @@ impl Remote for Ssh2Remote {
             target: "-".into(),
             reason: format!("connect task failed: {e}"),
         })??;
-        Ok(Arc::new(Ssh2Session {
+        Ok(Ssh2Session {
             session: Arc::new(Mutex::new(session.0)),
             target: session.1.address(),
             timeout: session.1.timeout,
             broken: Arc::new(AtomicBool::new(false)),
-        }))
+        })
+    }
+}
+
+#[async_trait]
+impl Remote for Ssh2Remote {
+    async fn connect(
+        &self,
+        target: &SshTarget,
+        key: &SecretString,
+        event: &EventId,
+    ) -> Result<Arc<dyn Host>> {
+        let session = self.session(target, key).await?;
+        Ok(Arc::new(SshHost::new(
+            Arc::new(session),
+            &self.workdir,
+            event,
+        )))
     }
 }
 

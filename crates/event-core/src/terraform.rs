@@ -2,44 +2,27 @@
 //! protocol of `runner-protocol.sh` (start, poll). A run survives the SSH session and the function.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tracing::Instrument;
 
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::state_key;
+use crate::run::{Host, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started};
 use crate::runner::shell_quote;
 use crate::ssh::Session;
 use crate::timing;
-use tracing::Instrument;
 
 const PROTOCOL: &str = include_str!("runner-protocol.sh");
 /// Largest log chunk one poll returns (the script's `head -c`).
 const MAX_CHUNK: usize = 262_144;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Apply,
-    Destroy,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Apply => "apply",
-            Action::Destroy => "destroy",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Where the state lives; rendered into `backend.hcl` for `terraform init -backend-config`.
 #[derive(Debug, Clone)]
@@ -97,84 +80,16 @@ pub fn tfvars(
     serde_json::to_vec_pretty(&Value::Object(m)).expect("json values serialize")
 }
 
-/// A fresh run id: the action, the UTC time and a random suffix (`apply-20261124t211800-3fa9c1`).
-pub fn new_run_id(action: Action) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(now.as_nanos());
-    h.write_u32(std::process::id());
-    format!(
-        "{}-{}-{:06x}",
-        action,
-        compact_utc(now.as_secs()),
-        h.finish() & 0xff_ffff
-    )
-}
-
-/// `20261124t211800` for a Unix time (civil-from-days, proleptic Gregorian).
-pub(crate) fn compact_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}t{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Started {
-    Started(String),
-    /// Another run of this event holds the runner's lock.
-    Busy(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunState {
-    Running,
-    Done {
-        exit: i32,
-        changes: bool,
-    },
-    /// The run stopped without an outcome (the runner rebooted, the process was killed).
-    Lost,
-    /// The runner knows no such run.
-    Unknown,
-}
-
-#[derive(Debug, Clone)]
-pub struct Poll {
-    pub state: RunState,
-    /// The step the run is in or ended in: init, plan, apply, destroy.
-    pub stage: String,
-    /// Log bytes from the requested offset on.
-    pub chunk: Vec<u8>,
-    /// How long a finished run took on the runner (Terraform's own time), when it says.
-    pub took: Option<Duration>,
-}
-
-/// An event's work directory on the runner, reached through an SSH session.
-pub struct Workspace<'a> {
-    session: &'a dyn Session,
+/// An event's work directory on a runner reached over SSH: the detached-run protocol of
+/// `runner-protocol.sh`, one remote command per step.
+pub struct SshHost {
+    session: Arc<dyn Session>,
     root: String,
     dir: String,
 }
 
-impl<'a> Workspace<'a> {
-    pub fn new(session: &'a dyn Session, workdir: &str, event: &EventId) -> Self {
+impl SshHost {
+    pub fn new(session: Arc<dyn Session>, workdir: &str, event: &EventId) -> Self {
         let root = workdir.trim_end_matches('/').to_owned();
         let dir = format!("{root}/{event}");
         Self { session, root, dir }
@@ -211,32 +126,59 @@ impl<'a> Workspace<'a> {
         Ok(out.stdout)
     }
 
-    /// True once the runner's user data has finished (it writes `<workdir>/.ready`).
-    pub async fn ready(&self) -> Result<bool> {
-        let out = self
-            .exec(&format!(
-                "test -e {} && command -v terraform >/dev/null && command -v flock >/dev/null",
-                shell_quote(&format!("{}/.ready", self.root))
-            ))
-            .await?;
-        Ok(out.status == 0)
+    /// A one-line answer of the runner, as words.
+    async fn answer(&self, what: &str, command: &str) -> Result<Vec<String>> {
+        let out = self.run(what, command).await?;
+        Ok(String::from_utf8_lossy(&out)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect())
     }
 
-    fn run_dir(&self, run_id: &str) -> String {
-        format!("{}/runs/{run_id}", self.dir)
+    fn run_dir(&self, run: &RunId) -> String {
+        format!("{}/runs/{run}", self.dir)
+    }
+
+    fn script(&self, run: &RunId) -> String {
+        shell_quote(&format!("{}/runner.sh", self.run_dir(run)))
+    }
+}
+
+fn run_id_in(what: &str, word: Option<&String>) -> Result<RunId> {
+    word.and_then(|w| RunId::parse(w))
+        .ok_or_else(|| Error::Terraform {
+            action: what.to_owned(),
+            outcome: format!("got an answer it cannot read: {word:?}"),
+        })
+}
+
+#[async_trait]
+impl Host for SshHost {
+    /// Ready once the runner's user data has finished (it writes `<workdir>/.ready`).
+    async fn ready(&self) -> Result<Readiness> {
+        let words = self
+            .answer(
+                "ready",
+                &format!(
+                    "if test -e {} && command -v terraform >/dev/null && command -v flock >/dev/null; then echo ready; \
+                     elif [ -n \"$(ls -A {} 2>/dev/null)\" ]; then echo not-ready has-runs; else echo not-ready; fi",
+                    shell_quote(&format!("{}/.ready", self.root)),
+                    shell_quote(&format!("{}/runs", self.dir)),
+                ),
+            )
+            .await?;
+        Ok(match words.first().map(String::as_str) {
+            Some("ready") => Readiness::Ready,
+            _ => Readiness::NotReady {
+                has_runs: words.get(1).is_some_and(|w| w == "has-runs"),
+            },
+        })
     }
 
     /// Uploads the protocol script, the module, the variables and the backend settings into the run's
     /// own directory: a run's inputs never change under it, whatever later requests upload.
-    pub async fn prepare(
-        &self,
-        run_id: &str,
-        module: &Module,
-        tfvars: Vec<u8>,
-        backend_hcl: String,
-    ) -> Result<()> {
-        debug_assert!(crate::payload::is_run_id(run_id));
-        let run_dir = self.run_dir(run_id);
+    async fn prepare(&self, run: &RunId, files: &RunFiles<'_>) -> Result<()> {
+        let run_dir = self.run_dir(run);
         self.run(
             "prepare",
             &format!("mkdir -p {}/module", shell_quote(&run_dir)),
@@ -248,69 +190,92 @@ impl<'a> Workspace<'a> {
             0o755,
         )
         .await?;
-        for (name, content) in &module.files {
+        for (name, content) in &files.module.files {
             self.upload(&format!("{run_dir}/module/{name}"), content.clone(), 0o644)
                 .await?;
         }
         self.upload(
             &format!("{run_dir}/module/zz-event.auto.tfvars.json"),
-            tfvars,
+            files.tfvars.clone(),
             0o600,
         )
         .await?;
         self.upload(
             &format!("{run_dir}/module/backend.hcl"),
-            backend_hcl.into_bytes(),
+            files.backend_hcl.clone().into_bytes(),
             0o600,
         )
         .await?;
         Ok(())
     }
 
-    pub async fn start(&self, action: Action, run_id: &str) -> Result<Started> {
-        debug_assert!(crate::payload::is_run_id(run_id));
-        let out = self
-            .run(
+    async fn start(&self, run: &RunId) -> Result<Started> {
+        let action = run.action();
+        let words = self
+            .answer(
                 "start",
+                &format!("bash {} start {action} {run}", self.script(run)),
+            )
+            .await?;
+        match words.first().map(String::as_str) {
+            Some("started") => Ok(Started::Started(run_id_in("start", words.get(1))?)),
+            Some("busy") => Ok(Started::Busy(run_id_in("start", words.get(1))?)),
+            Some("retired") => Ok(Started::Retired),
+            _ => Err(Error::Terraform {
+                action: action.to_string(),
+                outcome: format!("could not be started: runner answered {words:?}"),
+            }),
+        }
+    }
+
+    async fn current(&self) -> Result<Option<RunId>> {
+        let d = shell_quote(&self.dir);
+        let words = self
+            .answer(
+                "status",
                 &format!(
-                    "bash {} start {action} {run_id}",
-                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id)))
+                    "if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then cat {d}/current 2>/dev/null || echo unknown; fi"
                 ),
             )
             .await?;
-        let text = String::from_utf8_lossy(&out);
-        let mut words = text.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("started"), Some(id)) => Ok(Started::Started(id.to_owned())),
-            (Some("busy"), Some(id)) => Ok(Started::Busy(id.to_owned())),
-            _ => Err(Error::Terraform {
-                action: action.to_string(),
-                outcome: format!("could not be started: runner answered {:?}", text.trim()),
-            }),
+        match words.first() {
+            None => Ok(None),
+            w => run_id_in("status", w).map(Some),
         }
     }
 
     /// The run's state and its log from `offset`. With a non-zero `wait` (whole seconds, at most 60)
     /// the runner first waits up to that long for a running run to end: a long poll, so the end is
     /// seen within a fraction of a second instead of at the next poll.
-    pub async fn poll(&self, run_id: &str, offset: u64, wait: Duration) -> Result<Poll> {
-        if !crate::payload::is_run_id(run_id) {
-            return Err(Error::Terraform {
-                action: "poll".into(),
-                outcome: format!("refused: {run_id:?} is not a run id"),
-            });
-        }
+    async fn poll(&self, run: &RunId, offset: u64, wait: Duration) -> Result<Poll> {
         let out = self
             .run(
                 "poll",
                 &format!(
-                    "s={}; if [ -f \"$s\" ]; then bash \"$s\" poll {run_id} {offset} {}; else echo state=unknown; fi",
-                    shell_quote(&format!("{}/runner.sh", self.run_dir(run_id))),
+                    "s={}; if [ -f \"$s\" ]; then bash \"$s\" poll {run} {offset} {}; else echo state=unknown; fi",
+                    self.script(run),
                     wait.as_secs().min(60)
                 ),
             )
             .await?;
         parse_poll(&out)
+    }
+
+    async fn retire(&self) -> Result<Retire> {
+        let d = shell_quote(&self.dir);
+        let words = self
+            .answer(
+                "retire",
+                &format!(
+                    "mkdir -p {d} && exec 9>>{d}/lock && if flock -n 9; then touch {d}/retired && echo retired; \
+                     else echo busy \"$(cat {d}/current 2>/dev/null || echo unknown)\"; fi"
+                ),
+            )
+            .await?;
+        match words.first().map(String::as_str) {
+            Some("retired") => Ok(Retire::Retired),
+            _ => Ok(Retire::Busy(run_id_in("retire", words.get(1))?)),
+        }
     }
 }
 
@@ -323,7 +288,7 @@ fn parse_poll(out: &[u8]) -> Result<Poll> {
         .split_whitespace()
         .filter_map(|w| w.split_once('='))
         .collect();
-    let stage = fields.get("stage").copied().unwrap_or("unknown").to_owned();
+    let stage = RunStage::parse(fields.get("stage").copied().unwrap_or("unknown"));
     let state = match fields.get("state").copied() {
         Some("running") => RunState::Running,
         Some("done") => RunState::Done {
@@ -368,7 +333,7 @@ mod tests {
                 changes: true
             }
         );
-        assert_eq!(p.stage, "apply");
+        assert_eq!(p.stage, RunStage::Apply);
         assert_eq!(p.chunk, b"Error: boom\n");
         assert_eq!(p.took, None);
         let p = parse_poll(b"state=done exit=0 stage=apply changes=no took_ms=61250\n").unwrap();
@@ -376,21 +341,6 @@ mod tests {
         let p = parse_poll(b"state=running stage=plan\n").unwrap();
         assert_eq!(p.state, RunState::Running);
         assert!(parse_poll(b"bash: no such file\n").is_err());
-    }
-
-    #[test]
-    fn run_ids_are_valid_and_distinct() {
-        let a = new_run_id(Action::Apply);
-        let b = new_run_id(Action::Apply);
-        assert!(crate::payload::is_run_id(&a), "{a}");
-        assert_ne!(a, b);
-        assert!(a.starts_with("apply-"));
-    }
-
-    #[test]
-    fn utc_is_rendered_compactly() {
-        assert_eq!(compact_utc(0), "19700101t000000");
-        assert_eq!(compact_utc(1_795_555_080), "20261124t211800");
     }
 
     #[test]

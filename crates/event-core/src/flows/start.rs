@@ -1,160 +1,132 @@
-//! event-start: validate → find or launch the runner → key → SSH → upload → init + apply → Slack.
+//! event-start: validate → find or launch the runner → key → SSH → apply (or join the apply in
+//! progress) → follow it → Slack, once per run.
 
-use serde_json::Value;
 use tracing::info;
 
-use super::{
-    Deps, Flow, FlowError, Followed, Invocation, Link, Outcome, Stage, Status, human, summary,
-};
+use super::link::Link;
+use super::run::{Finished, Flow, RunEnd, Step, StepError};
+use super::{Deps, FlowError, Invocation, Outcome, Stage, Status};
+use crate::clock::human;
 use crate::error::Error;
-use crate::payload::{self, Purpose};
+use crate::payload::{self, Input, Purpose};
+use crate::run::{Action, RunId, Started};
 use crate::runner::Runner;
-use crate::terraform::{Action, Started, new_run_id};
 
 /// Runs event-start for one payload. Invalid input is refused before any AWS call (and so without
 /// Slack, whose webhook is a secret: the function's error and its alarm carry it).
 pub async fn run(
     deps: &Deps,
-    payload: Value,
+    input: impl Into<Input>,
     invocation: impl Into<Invocation>,
 ) -> Result<Outcome, FlowError> {
-    let req = payload::parse(payload, Purpose::Start, &deps.module.variables)?;
-    let flow = Flow::new(deps, req.event_id.clone(), invocation.into(), "start");
-    info!(event_id = %flow.event, follow = req.follow.is_some(), "start requested");
-    match steps(&flow, &req).await {
+    let req = payload::parse_input(input.into(), Purpose::Start, &deps.module)?;
+    let flow = Flow::new(deps, &req, Action::Apply, invocation.into());
+    let follow = flow.followed_run(&req)?;
+    info!(event_id = %flow.event, follow = follow.is_some(), "start requested");
+    match steps(&flow, follow).await {
         Ok(o) => Ok(o),
-        Err((e, run_id)) => Err(flow.fail(e, run_id.as_deref()).await),
+        Err(e) => flow.fail(e).await,
     }
 }
 
-type StepError = (FlowError, Option<String>);
-
-async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepError> {
-    let no_run = |e: FlowError| (e, None);
-    let runner = match &req.follow {
-        Some(_) => flow
-            .deps
-            .fleet
-            .find(&flow.event)
-            .await
-            .map_err(|e| FlowError::new(Stage::Runner, e))
-            .and_then(|r| r.ok_or_else(|| runner_gone(req)))
-            .map_err(|e| (e, req.follow.as_ref().map(|f| f.run_id.clone())))?,
-        None => flow.runner().await.map_err(no_run)?,
-    };
-    let mut link = flow.connect(&runner).await.map_err(no_run)?;
-
-    let run_id = match &req.follow {
-        Some(f) => f.run_id.clone(),
-        None => {
-            let ws = flow.workspace(&link);
-            let run_id = new_run_id(Action::Apply);
-            flow.prepare(&ws, &run_id, &req.vars)
-                .await
-                .map_err(no_run)?;
-            match ws
-                .start(Action::Apply, &run_id)
-                .await
-                .map_err(|e| (FlowError::new(Stage::Apply, e), None))?
-            {
-                Started::Started(id) => id,
-                Started::Busy(other) => {
-                    info!(event_id = %flow.event, run_id = %other, "a run is already in progress");
-                    return Ok(flow.outcome(
-                        Status::Busy,
-                        Some(other.clone()),
-                        Some(runner.instance_id.clone()),
-                        format!("a Terraform run of this event is already in progress (run {other}); nothing was started"),
-                    ));
-                }
-            }
+async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
+    if let Some(run) = follow {
+        let Some(runner) = flow.find_runner().await? else {
+            return Err(StepError::of_run(runner_gone(&run), &run));
+        };
+        let mut link = flow.connect(&runner).await?;
+        return applied(flow, &mut link, &runner, run).await;
+    }
+    let runner = flow.acquire().await?;
+    let mut link = flow.connect(&runner).await?;
+    let run = match flow.launch(&link).await? {
+        Started::Started(run) => run,
+        // A start delivered twice, or retried while its apply runs: one apply, followed by both.
+        Started::Busy(other) if other.action() == Action::Apply => {
+            info!(event_id = %flow.event, run_id = %other, "joining the apply in progress");
+            other
         }
-    };
-    info!(event_id = %flow.event, run_id, instance_id = %runner.instance_id, "terraform apply running");
-    complete(flow, &mut link, &runner, run_id).await
-}
-
-async fn complete(
-    flow: &Flow<'_>,
-    link: &mut Link,
-    runner: &Runner,
-    run_id: String,
-) -> Result<Outcome, StepError> {
-    let followed = flow
-        .follow(link, &run_id, Action::Apply)
-        .await
-        .map_err(|e| (e, Some(run_id.clone())))?;
-    let iid = Some(runner.instance_id.clone());
-    match followed {
-        // Not reported as the run's outcome (None): the follow-up reports that, once.
-        Followed::LostContact { error, after } => {
-            Err((flow.lost_contact(error, after, &run_id, false).await, None))
-        }
-        Followed::Pending => Ok(flow
-            .pending(
-                "terraform apply",
-                serde_json::json!({ "run_id": run_id }),
-                Some(run_id.clone()),
-                iid,
-                false,
-            )
-            .await),
-        Followed::Finished {
-            exit: 0,
-            changes: false,
-            ..
-        } => {
-            let msg = "the event tier is already up: nothing changed".to_owned();
-            flow.notify_run_once(
-                &run_id,
-                &format!(
-                    ":information_source: event-tier *{}*: start: {msg}, checked in {} (run `{run_id}`, runner `{}`)",
-                    flow.event,
-                    human(flow.started.elapsed()),
-                    runner.instance_id
-                ),
-            )
-            .await;
-            Ok(flow.outcome(Status::AlreadyUp, Some(run_id), iid, msg))
-        }
-        Followed::Finished { exit: 0, tail, .. } => {
-            let what = summary(&tail).unwrap_or_else(|| "Apply complete".into());
-            flow.notify_run_once(
-                &run_id,
-                &format!(
-                    ":white_check_mark: event-tier *{}*: start succeeded in {}: {what} (run `{run_id}`, runner `{}`)",
-                    flow.event,
-                    human(flow.started.elapsed()),
-                    runner.instance_id
-                ),
-            )
-            .await;
-            Ok(flow.outcome(Status::Applied, Some(run_id), iid, what))
-        }
-        Followed::Finished {
-            exit, stage, tail, ..
-        } => Err((
-            FlowError {
-                stage: Stage::of_run(&stage, Action::Apply),
-                error: Error::Terraform {
-                    action: stage.clone(),
-                    outcome: format!("exited {exit} (run {run_id})"),
+        Started::Busy(other) => return Ok(destroy_in_progress(flow, &runner, other).await),
+        Started::Retired => {
+            return Err(FlowError::new(
+                Stage::Runner,
+                Error::Runner {
+                    instance_id: runner.instance_id.clone(),
+                    reason: "was retired by a stop of this event and is being terminated; start again once the stop has ended".into(),
                 },
-                tail: Some(tail),
-            },
-            Some(run_id),
-        )),
+            )
+            .into());
+        }
+    };
+    applied(flow, &mut link, &runner, run).await
+}
+
+async fn applied(flow: &Flow<'_>, link: &mut Link, runner: &Runner, run: RunId) -> Step<Outcome> {
+    match flow.see_through(link, &run).await? {
+        RunEnd::HandedOver(o) => Ok(o),
+        RunEnd::Finished(f) => report_apply(flow, &runner.instance_id, run, f).await,
     }
 }
 
-fn runner_gone(req: &payload::Request) -> FlowError {
+/// Reports a finished apply, once across invocations (event-stop reports an apply it waited out).
+pub(super) async fn report_apply(
+    flow: &Flow<'_>,
+    iid: &str,
+    run: RunId,
+    f: Finished,
+) -> Step<Outcome> {
+    if f.exit != 0 {
+        return Err(flow.run_failed(&run, f, ""));
+    }
+    let took = human(flow.started.elapsed());
+    let (status, message, text) = if f.changes {
+        let what = super::summary(&f.tail).unwrap_or_else(|| "Apply complete".into());
+        let text = format!(
+            ":white_check_mark: event-tier *{}*: start succeeded in {took}: {what} (run `{run}`, runner `{iid}`)",
+            flow.event
+        );
+        (Status::Applied, what, text)
+    } else {
+        let msg = "the event tier is already up: nothing changed".to_owned();
+        let text = format!(
+            ":information_source: event-tier *{}*: start: {msg}, checked in {took} (run `{run}`, runner `{iid}`)",
+            flow.event
+        );
+        (Status::AlreadyUp, msg, text)
+    };
+    let told = flow.report_run(&run, &text).await;
+    Ok(flow.outcome(status, Some(run), Some(iid.to_owned()), message, told))
+}
+
+/// A start that meets the event's destroy (a late retry after the stop): it must not re-create the
+/// tier under the destroy. Slack hears of it once per destroy run.
+async fn destroy_in_progress(flow: &Flow<'_>, runner: &Runner, other: RunId) -> Outcome {
+    let msg = format!("the event tier is being destroyed (run {other}); nothing was started");
+    let told = flow
+        .notify_once(
+            &format!("{other}-start-refused"),
+            &format!(
+                ":information_source: event-tier *{}*: start refused: {msg}. Start again once the stop has ended to bring the tier back",
+                flow.event
+            ),
+        )
+        .await;
+    flow.outcome(
+        Status::Busy,
+        Some(other),
+        Some(runner.instance_id.clone()),
+        msg,
+        told,
+    )
+}
+
+fn runner_gone(run: &RunId) -> FlowError {
     FlowError::new(
         Stage::Runner,
         Error::Runner {
             instance_id: "-".into(),
             reason: format!(
-                "the event's runner is gone, so run {} ended without an outcome; start again to re-apply",
-                req.follow.as_ref().map_or("?", |f| f.run_id.as_str())
+                "the event's runner is gone, so run {run} ended without an outcome; start again to re-apply"
             ),
         },
     )

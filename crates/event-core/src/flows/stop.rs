@@ -1,322 +1,384 @@
-//! event-stop: validate → final DMS migration (must succeed, unless forced) → find the runner (or
-//! launch a fresh one) → SSH → destroy → terminate the runner and wait → check nothing tagged with
-//! the event is left → Slack.
+//! event-stop: validate → join the destroy in progress, or wait out an apply → final DMS migration
+//! (must succeed, unless forced) → destroy → retire and terminate the runner → check nothing tagged
+//! with the event is left → Slack, once per run.
 
-use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{
-    Deps, Flow, FlowError, Followed, Invocation, Link, Outcome, Stage, Status, human, summary,
-};
+use super::follow::Followed;
+use super::link::Link;
+use super::run::{Defect, Flow, RunEnd, Step, StepError, injected};
+use super::{Deps, FlowError, Invocation, Outcome, Stage, Status};
+use crate::clock::human;
 use crate::error::Error;
-use crate::migration::{Progress, task_id};
-use crate::payload::{self, Purpose};
+use crate::migration::{FinalMigration, run_final, take_final};
+use crate::payload::{self, Input, Purpose};
+use crate::run::{Action, Retire, RunId, Started};
 use crate::runner::Runner;
-use crate::terraform::{Action, Started, new_run_id};
 
 /// Runs event-stop for one payload. Invalid input is refused before any AWS call.
 pub async fn run(
     deps: &Deps,
-    payload: Value,
+    input: impl Into<Input>,
     invocation: impl Into<Invocation>,
 ) -> Result<Outcome, FlowError> {
-    let req = payload::parse(payload, Purpose::Stop, &deps.module.variables)?;
-    let flow = Flow::new(deps, req.event_id.clone(), invocation.into(), "stop");
-    info!(event_id = %flow.event, follow = req.follow.is_some(), force = req.force, "stop requested");
-    match steps(&flow, &req).await {
+    let req = payload::parse_input(input.into(), Purpose::Stop, &deps.module)?;
+    let flow = Flow::new(deps, &req, Action::Destroy, invocation.into());
+    let follow = flow.followed_run(&req)?;
+    info!(event_id = %flow.event, follow = follow.is_some(), force = req.force, "stop requested");
+    match steps(&flow, follow).await {
         Ok(o) => Ok(o),
-        Err((e, run_id)) => Err(flow.fail(e, run_id.as_deref()).await),
+        Err(e) => {
+            // A failed stop leaves the tier up: the next stop must load its data again.
+            if !injected(Defect::FinalMigrationOutlivesTheStop) {
+                forget_final_migration(&flow).await;
+            }
+            flow.fail(e).await
+        }
     }
 }
 
-type StepError = (FlowError, Option<String>);
-
-async fn steps(flow: &Flow<'_>, req: &payload::Request) -> Result<Outcome, StepError> {
-    let no_run = |e: FlowError| (e, None);
-    let deps = flow.deps;
-    let existing = deps
-        .fleet
-        .find(&flow.event)
-        .await
-        .map_err(|e| no_run(FlowError::new(Stage::Runner, e)))?;
-
-    if let Some(f) = &req.follow {
-        let runner = existing.ok_or_else(|| {
-            (
-                FlowError::new(
-                    Stage::Runner,
-                    Error::Runner {
-                        instance_id: "-".into(),
-                        reason: format!(
-                            "the event's runner is gone, so run {} ended without an outcome; stop again to destroy",
-                            f.run_id
-                        ),
-                    },
-                ),
-                Some(f.run_id.clone()),
-            )
-        })?;
-        let mut link = flow.connect(&runner).await.map_err(no_run)?;
-        return complete(flow, &mut link, &runner, f.run_id.clone(), None).await;
+async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
+    if let Some(run) = follow {
+        let Some(runner) = flow.find_runner().await? else {
+            return gone(flow, run).await;
+        };
+        let mut link = flow.connect(&runner).await?;
+        return destroyed(flow, &mut link, &runner, run, None).await;
     }
-
-    let resources = deps
-        .records
-        .state_resources(&flow.event)
-        .await
-        .map_err(|e| no_run(FlowError::new(Stage::Runner, e)))?
-        .unwrap_or(0);
-    if existing.is_none() && resources == 0 {
-        if let Err(e) = deps.records.release_runner(&flow.event).await {
-            warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
+    // Another invocation of this stop can change the ground under this one (take the final load,
+    // destroy, terminate): then the stop looks again, a bounded number of times.
+    for _ in 0..3 {
+        if let Some(o) = once(flow).await? {
+            return Ok(o);
         }
-        let msg =
-            "the event tier is already down: no resources in its state and no runner".to_owned();
-        flow.notify(&format!(
+    }
+    Err(FlowError::new(
+        Stage::Destroy,
+        Error::Terraform {
+            action: "destroy".into(),
+            outcome: "was not started: other invocations of this stop changed the event three times while this one looked; stop again".into(),
+        },
+    )
+    .into())
+}
+
+/// One look at the event and what follows from it; None when the stop must look again.
+async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
+    let existing = flow.find_runner().await?;
+    let resources = flow.state_resources().await?;
+    if existing.is_none() && resources == 0 {
+        let o = already_down(flow, "no resources in its state and no runner").await;
+        return Ok(Some(o));
+    }
+    let runner = match existing {
+        Some(r) => r,
+        None => flow.acquire().await?,
+    };
+    let mut link = flow.connect(&runner).await?;
+    let current = link
+        .host()
+        .current()
+        .await
+        .map_err(|e| FlowError::new(Stage::Runner, e))?;
+    match current {
+        // The destroy of a stop delivered earlier: joined, not started again.
+        Some(run) if run.action() == Action::Destroy => {
+            return destroyed(flow, &mut link, &runner, run, None)
+                .await
+                .map(Some);
+        }
+        Some(apply) if injected(Defect::SilentBusyStop) => {
+            let msg = format!("a Terraform run of this event is already in progress (run {apply})");
+            let o = flow.outcome(Status::Busy, Some(apply), None, msg, super::Told::Nothing);
+            return Ok(Some(o));
+        }
+        Some(apply) => {
+            if let Some(o) = wait_out(flow, &mut link, &runner, &apply).await? {
+                return Ok(Some(o));
+            }
+        }
+        None => {}
+    }
+    let migrated = if resources > 0 || flow.state_resources().await? > 0 {
+        match final_migration(flow).await? {
+            Migrated::Done(note) => Some(note),
+            Migrated::Pending => {
+                return Ok(Some(
+                    flow.hand_over("the final migration", None, None).await?,
+                ));
+            }
+            Migrated::Again => return Ok(None),
+        }
+    } else {
+        None
+    };
+    match flow.launch(&link).await? {
+        Started::Started(run) => destroyed(flow, &mut link, &runner, run, migrated)
+            .await
+            .map(Some),
+        Started::Busy(run) if run.action() == Action::Destroy => {
+            destroyed(flow, &mut link, &runner, run, None)
+                .await
+                .map(Some)
+        }
+        // An apply started since the look: waited out, then the stop looks again.
+        Started::Busy(apply) => wait_out(flow, &mut link, &runner, &apply).await,
+        // A stop destroyed the tier and retired the runner, and could not terminate it.
+        Started::Retired => {
+            let note = "the event tier was destroyed by an earlier stop".to_owned();
+            retired(flow, &runner.instance_id, None, note)
+                .await
+                .map(Some)
+        }
+    }
+}
+
+/// A follow-up of a destroy whose runner is gone: the tier is down (its stop terminated the runner
+/// after the destroy, and the outcome is told here if nobody did), or the runner died mid-run.
+async fn gone(flow: &Flow<'_>, run: RunId) -> Step<Outcome> {
+    if flow.state_resources().await? > 0 {
+        return Err(StepError::of_run(runner_gone(&run), &run));
+    }
+    let msg = "the event tier is down: its state is empty and its runner gone".to_owned();
+    let text = format!(
+        ":white_check_mark: event-tier *{}*: stop succeeded: {msg} (run `{run}`)",
+        flow.event
+    );
+    let told = flow.report_run(&run, &text).await;
+    Ok(flow.outcome(Status::AlreadyDown, Some(run), None, msg, told))
+}
+
+/// Waits for an apply in progress (a late or retried start) to end before the stop goes on; when it
+/// outlives this invocation, the stop is handed over to a follow-up that tries again, and Slack
+/// hears once that the stop waits.
+async fn wait_out(
+    flow: &Flow<'_>,
+    link: &mut Link,
+    runner: &Runner,
+    apply: &RunId,
+) -> Step<Option<Outcome>> {
+    info!(event_id = %flow.event, run_id = %apply, "an apply is in progress: the stop waits for it");
+    match flow.follow(link, apply).await {
+        // Told here, once: the start's follow-up may find the runner gone by the time it comes.
+        Ok(Followed::Finished(f)) => {
+            if let Err(e) =
+                super::start::report_apply(flow, runner.instance_id.as_str(), apply.clone(), f)
+                    .await
+            {
+                let text = flow.failure_text(&e.error, Some(apply));
+                flow.report_run(apply, &text).await;
+            }
+            return Ok(None);
+        }
+        // Lost or unknown to the runner: its lock is free, and the start's follow-up reports it.
+        Err(_) => return Ok(None),
+        Ok(Followed::Pending | Followed::LostContact { .. }) => {}
+    }
+    let mut o = flow
+        .hand_over(
+            &format!("terraform apply (run {apply}), which the stop waits for,"),
+            None,
+            Some(runner.instance_id.clone()),
+        )
+        .await?;
+    o.told = flow
+        .notify_once(
+            &format!("{apply}-stop-waits"),
+            &format!(
+                ":hourglass: event-tier *{}*: stop waits for terraform apply run `{apply}` to end, then migrates and destroys ({})",
+                flow.event, o.message
+            ),
+        )
+        .await;
+    Ok(Some(o))
+}
+
+enum Migrated {
+    /// The tier may be destroyed: a sentence for the report.
+    Done(String),
+    /// The migration outlives this invocation.
+    Pending,
+    /// Another invocation of the stop took the load (its destroy starts) or the tier went meanwhile.
+    Again,
+}
+
+/// Runs the final migration, or follows the one this stop started, and takes its record.
+async fn final_migration(flow: &Flow<'_>) -> Result<Migrated, FlowError> {
+    let (deps, cfg) = (flow.deps, &flow.deps.config);
+    if !cfg.final_migration {
+        return Ok(Migrated::Done(
+            "no final migration (EVENT_TIER_FINAL_MIGRATION=off)".to_owned(),
+        ));
+    }
+    let migrate = |e| FlowError::new(Stage::Migrate, e);
+    loop {
+        let loaded = run_final(
+            deps.migrations.as_ref(),
+            deps.records.as_ref(),
+            &flow.event,
+            &flow.token,
+            &flow.deadline,
+            cfg.poll_interval,
+            cfg.deadline_margin,
+        )
+        .await;
+        return match loaded {
+            Ok(FinalMigration::Done { note, load }) => {
+                if injected(Defect::FinalMigrationOutlivesTheStop) {
+                    return Ok(Migrated::Done(note));
+                }
+                // Taken before the destroy starts: whatever happens next, a later stop loads again.
+                if !take_final(deps.records.as_ref(), &flow.event, &load)
+                    .await
+                    .map_err(migrate)?
+                {
+                    info!(event_id = %flow.event, "the final load's record was cleared by a failed stop: loading again");
+                    continue;
+                }
+                Ok(Migrated::Done(note))
+            }
+            Ok(FinalMigration::Pending) => Ok(Migrated::Pending),
+            Ok(FinalMigration::Taken) => Ok(Migrated::Again),
+            // The tier (and its task) went meanwhile: another invocation of the stop destroyed it.
+            Err(_) if flow.state_resources().await? == 0 => Ok(Migrated::Again),
+            Err(e) if flow.force => {
+                warn!(event_id = %flow.event, error = %e, "final migration not confirmed; forced stop destroys anyway");
+                flow.notify(&format!(
+                    ":warning: event-tier *{}*: stop FORCED: the final migration was not confirmed ({e}); destroying the event tier anyway. The RDS final snapshot is kept.",
+                    flow.event
+                ))
+                .await;
+                Ok(Migrated::Done(format!(
+                    "final migration NOT confirmed (forced): {e}"
+                )))
+            }
+            Err(e) => {
+                let why = match e {
+                    Error::Migration(m) => m,
+                    other => other.to_string(),
+                };
+                Err(migrate(Error::Migration(format!(
+                    "{why}; nothing was destroyed: stop again to retry, or with \"force\": true to destroy without it"
+                ))))
+            }
+        };
+    }
+}
+
+async fn forget_final_migration(flow: &Flow<'_>) {
+    if let Err(e) = flow
+        .deps
+        .records
+        .set_final_migration(&flow.event, None)
+        .await
+    {
+        warn!(event_id = %flow.event, error = %e, "could not clear the final migration record");
+    }
+}
+
+/// Follows the destroy to its end; then the runner is retired (no run can start on it any more),
+/// terminated and checked for leftovers.
+async fn destroyed(
+    flow: &Flow<'_>,
+    link: &mut Link,
+    runner: &Runner,
+    run: RunId,
+    migrated: Option<String>,
+) -> Step<Outcome> {
+    let f = match flow.see_through(link, &run).await? {
+        RunEnd::HandedOver(o) => return Ok(o),
+        RunEnd::Finished(f) => f,
+    };
+    let iid = runner.instance_id.clone();
+    if f.exit != 0 {
+        let note = format!("; the runner {iid} is kept for the retry");
+        return Err(flow.run_failed(&run, f, &note));
+    }
+    let terminate = |e| StepError::of_run(FlowError::new(Stage::Terminate, e), &run);
+    match link.host().retire().await {
+        Ok(Retire::Retired) => {}
+        Ok(Retire::Busy(other)) => {
+            return Err(terminate(Error::Runner {
+                instance_id: iid,
+                reason: format!(
+                    "run {other} started on it after the destroy, so it is kept; stop again when that run has ended"
+                ),
+            }));
+        }
+        // Unreachable: terminated already (by a duplicate of this stop), or not (then it fails).
+        Err(e) => {
+            let live = flow.find_runner().await.map_err(|e| terminate(e.error))?;
+            if live.is_some_and(|r| r.instance_id == iid) {
+                return Err(terminate(e));
+            }
+        }
+    }
+    let destroyed = super::summary(&f.tail).unwrap_or_else(|| "Destroy complete".into());
+    let note = format!(
+        "{}{destroyed}",
+        migrated.map(|m| m + "; ").unwrap_or_default()
+    );
+    retired(flow, &iid, Some(run), note).await
+}
+
+/// Terminates the retired runner (no run can start on it), checks for leftovers and reports; the
+/// run's outcome once.
+async fn retired(flow: &Flow<'_>, iid: &str, run: Option<RunId>, note: String) -> Step<Outcome> {
+    let deps = flow.deps;
+    let terminate = |e| StepError {
+        error: FlowError::new(Stage::Terminate, e),
+        run: run.clone(),
+    };
+    deps.fleet
+        .terminate_and_wait(iid, deps.config.runner.ready_timeout)
+        .await
+        .map_err(terminate)?;
+    if let Err(e) = deps.records.release_runner(&flow.event).await {
+        warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
+    }
+    let (leftovers, check) = check_leftovers(flow).await;
+    let what = format!("{note}; runner `{iid}` terminated; {check}");
+    let (icon, title, status) = if leftovers.is_empty() {
+        (":white_check_mark:", "stop succeeded", Status::Destroyed)
+    } else {
+        let s = Status::DestroyedWithLeftovers;
+        (":warning:", "stop finished with leftovers", s)
+    };
+    let took = human(flow.started.elapsed());
+    let told = match &run {
+        Some(run) => {
+            let text = format!(
+                "{icon} event-tier *{}*: {title} in {took}: {what} (run `{run}`)",
+                flow.event
+            );
+            flow.report_run(run, &text).await
+        }
+        None => {
+            flow.notify(&format!(
+                "{icon} event-tier *{}*: {title} in {took}: {what}",
+                flow.event
+            ))
+            .await
+        }
+    };
+    let mut o = flow.outcome(status, run, Some(iid.to_owned()), what, told);
+    o.leftovers = leftovers;
+    Ok(o)
+}
+
+async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
+    if let Err(e) = flow.deps.records.release_runner(&flow.event).await {
+        warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
+    }
+    let msg = format!("the event tier is already down: {why}");
+    let told = flow
+        .notify(&format!(
             ":information_source: event-tier *{}*: stop: {msg}, checked in {}",
             flow.event,
             human(flow.started.elapsed())
         ))
         .await;
-        return Ok(flow.outcome(Status::AlreadyDown, None, None, msg));
-    }
-
-    // The event's data first: nothing is destroyed before it reached the operations database.
-    let migrated = if resources > 0 {
-        match final_migration(flow, req.force).await.map_err(no_run)? {
-            Some(note) => Some(note),
-            None => {
-                return Ok(flow
-                    .pending("the final migration", Value::Null, None, None, req.force)
-                    .await);
-            }
-        }
-    } else {
-        None
-    };
-
-    let runner = match existing {
-        Some(r) => r,
-        None => flow.runner().await.map_err(no_run)?,
-    };
-    let mut link = flow.connect(&runner).await.map_err(no_run)?;
-    let ws = flow.workspace(&link);
-    let run_id = new_run_id(Action::Destroy);
-    flow.prepare(&ws, &run_id, &req.vars)
-        .await
-        .map_err(no_run)?;
-    let started = ws
-        .start(Action::Destroy, &run_id)
-        .await
-        .map_err(|e| no_run(FlowError::new(Stage::Destroy, e)))?;
-    drop(ws);
-    match started {
-        Started::Started(id) => {
-            info!(event_id = %flow.event, run_id = %id, instance_id = %runner.instance_id, "terraform destroy running");
-            complete(flow, &mut link, &runner, id, migrated).await
-        }
-        Started::Busy(other) => Ok(flow.outcome(
-            Status::Busy,
-            Some(other.clone()),
-            Some(runner.instance_id.clone()),
-            format!(
-                "a Terraform run of this event is already in progress (run {other}); stop again when it ends"
-            ),
-        )),
-    }
-}
-
-/// Runs the final migration, or follows the one an earlier invocation started. Ok(Some(note)) when
-/// the tier may be destroyed, Ok(None) when the migration outlives this invocation.
-async fn final_migration(flow: &Flow<'_>, force: bool) -> Result<Option<String>, FlowError> {
-    if !flow.deps.config.final_migration {
-        return Ok(Some(
-            "no final migration (EVENT_TIER_FINAL_MIGRATION=off)".to_owned(),
-        ));
-    }
-    match migrate(flow).await {
-        Ok(done) => Ok(done),
-        Err(e) if force => {
-            warn!(event_id = %flow.event, error = %e, "final migration not confirmed; forced stop destroys anyway");
-            flow.notify(&format!(
-                ":warning: event-tier *{}*: stop FORCED: the final migration was not confirmed ({e}); destroying the event tier anyway. The RDS final snapshot is kept.",
-                flow.event
-            ))
-            .await;
-            Ok(Some(format!("final migration NOT confirmed (forced): {e}")))
-        }
-        Err(e) => Err(FlowError::new(
-            Stage::Migrate,
-            Error::Migration(format!(
-                "{e}; nothing was destroyed: stop again to retry, or with \"force\": true to destroy without it"
-            )),
-        )),
-    }
-}
-
-async fn migrate(flow: &Flow<'_>) -> Result<Option<String>, String> {
-    let deps = flow.deps;
-    let cfg = &deps.config;
-    let find = || async {
-        deps.migrations
-            .find(&flow.event)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                format!(
-                    "no replication task {} found, so the event's data cannot be confirmed in the operations database",
-                    task_id(&flow.event)
-                )
-            })
-    };
-    let task = find().await?;
-    let started = deps
-        .records
-        .final_migration(&flow.event)
-        .await
-        .map_err(|e| e.to_string())?;
-    if started.as_deref() != Some(task.arn.as_str()) {
-        // An hourly load may be running: ours starts when it has ended.
-        while find().await?.progress() == Progress::Running {
-            if !flow
-                .deadline
-                .allows(cfg.deadline_margin + cfg.poll_interval)
-            {
-                return Ok(None);
-            }
-            tokio::time::sleep(cfg.poll_interval).await;
-        }
-        let task = find().await?;
-        deps.migrations
-            .start_load(&task)
-            .await
-            .map_err(|e| e.to_string())?;
-        deps.records
-            .set_final_migration(&flow.event, Some(&task.arn))
-            .await
-            .map_err(|e| e.to_string())?;
-        info!(event_id = %flow.event, task = %task.arn, reload = task.has_run, "final migration started");
-    }
-    loop {
-        let t = find().await?;
-        match t.progress() {
-            Progress::Succeeded => {
-                info!(event_id = %flow.event, task = %t.arn, "final migration finished");
-                return Ok(Some(format!(
-                    "final migration finished ({}% loaded)",
-                    t.full_load_percent.unwrap_or(100)
-                )));
-            }
-            Progress::Failed(reason) => {
-                // A retry starts a new reload.
-                if let Err(e) = deps.records.set_final_migration(&flow.event, None).await {
-                    warn!(event_id = %flow.event, error = %e, "could not clear the final migration record");
-                }
-                return Err(format!(
-                    "replication task {} failed: {reason}",
-                    task_id(&flow.event)
-                ));
-            }
-            Progress::Running | Progress::Idle(_) => {}
-        }
-        if !flow
-            .deadline
-            .allows(cfg.deadline_margin + cfg.poll_interval)
-        {
-            return Ok(None);
-        }
-        tokio::time::sleep(cfg.poll_interval).await;
-    }
-}
-
-async fn complete(
-    flow: &Flow<'_>,
-    link: &mut Link,
-    runner: &Runner,
-    run_id: String,
-    migrated: Option<String>,
-) -> Result<Outcome, StepError> {
-    let deps = flow.deps;
-    let followed = flow
-        .follow(link, &run_id, Action::Destroy)
-        .await
-        .map_err(|e| (e, Some(run_id.clone())))?;
-    let iid = Some(runner.instance_id.clone());
-    match followed {
-        // Not reported as the run's outcome (None): the follow-up reports that, once.
-        Followed::LostContact { error, after } => {
-            Err((flow.lost_contact(error, after, &run_id, false).await, None))
-        }
-        Followed::Pending => Ok(flow
-            .pending(
-                "terraform destroy",
-                serde_json::json!({ "run_id": run_id }),
-                Some(run_id.clone()),
-                iid,
-                false,
-            )
-            .await),
-        Followed::Finished { exit: 0, tail, .. } => {
-            deps.fleet
-                .terminate_and_wait(&runner.instance_id, deps.config.runner.ready_timeout)
-                .await
-                .map_err(|e| (FlowError::new(Stage::Terminate, e), Some(run_id.clone())))?;
-            if let Err(e) = deps.records.release_runner(&flow.event).await {
-                warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
-            }
-            if let Err(e) = deps.records.set_final_migration(&flow.event, None).await {
-                warn!(event_id = %flow.event, error = %e, "could not clear the final migration record");
-            }
-            let destroyed = summary(&tail).unwrap_or_else(|| "Destroy complete".into());
-            let (leftovers, check) = check_leftovers(flow).await;
-            let mut what = String::new();
-            if let Some(m) = &migrated {
-                what.push_str(m);
-                what.push_str("; ");
-            }
-            what.push_str(&format!(
-                "{destroyed}; runner `{}` terminated; {check}",
-                runner.instance_id
-            ));
-            let (icon, title, status) = if leftovers.is_empty() {
-                (":white_check_mark:", "stop succeeded", Status::Destroyed)
-            } else {
-                (
-                    ":warning:",
-                    "stop finished with leftovers",
-                    Status::DestroyedWithLeftovers,
-                )
-            };
-            flow.notify_run_once(
-                &run_id,
-                &format!(
-                    "{icon} event-tier *{}*: {title} in {}: {what} (run `{run_id}`)",
-                    flow.event,
-                    human(flow.started.elapsed()),
-                ),
-            )
-            .await;
-            let mut o = flow.outcome(status, Some(run_id), iid, what);
-            o.leftovers = leftovers;
-            Ok(o)
-        }
-        Followed::Finished {
-            exit, stage, tail, ..
-        } => Err((
-            FlowError {
-                stage: Stage::of_run(&stage, Action::Destroy),
-                error: Error::Terraform {
-                    action: stage.clone(),
-                    outcome: format!(
-                        "exited {exit} (run {run_id}); the runner {} is kept for the retry",
-                        runner.instance_id
-                    ),
-                },
-                tail: Some(tail),
-            },
-            Some(run_id),
-        )),
-    }
+    flow.outcome(Status::AlreadyDown, None, None, msg, told)
 }
 
 /// What is still tagged with the event, and a sentence saying so.
@@ -341,4 +403,16 @@ async fn check_leftovers(flow: &Flow<'_>) -> (Vec<String>, String) {
             (arns, format!("could not check for leftovers: {e}"))
         }
     }
+}
+
+fn runner_gone(run: &RunId) -> FlowError {
+    FlowError::new(
+        Stage::Runner,
+        Error::Runner {
+            instance_id: "-".into(),
+            reason: format!(
+                "the event's runner is gone, so run {run} ended without an outcome; stop again to destroy"
+            ),
+        },
+    )
 }

@@ -1,5 +1,5 @@
-//! Test doubles (feature `test-util`): dependencies that record every call and refuse to act, to
-//! prove that a request did not reach AWS, SSH or Slack.
+//! Dependencies that record every call and refuse to act, to prove that a request did not reach AWS,
+//! SSH or Slack.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,11 +15,14 @@ use crate::inventory::Inventory;
 use crate::migration::{Migrations, Task};
 use crate::module::Module;
 use crate::payload::EventId;
+use crate::payload::EventId as Event;
+use crate::records::FinalLoad;
 use crate::records::Records;
+use crate::run::Host;
 use crate::runner::{Fleet, Runner};
 use crate::secrets::Secrets;
 use crate::slack::Notifier;
-use crate::ssh::{Remote, Session, SshTarget};
+use crate::ssh::{Remote, SshTarget};
 
 /// Records the name of every call made to any dependency; every call fails.
 #[derive(Default, Clone)]
@@ -83,7 +86,7 @@ impl Secrets for Recorder {
 
 #[async_trait]
 impl Remote for Recorder {
-    async fn connect(&self, _: &SshTarget, _: &SecretString) -> Result<Arc<dyn Session>> {
+    async fn connect(&self, _: &SshTarget, _: &SecretString, _: &Event) -> Result<Arc<dyn Host>> {
         Err(self.record("remote.connect"))
     }
 }
@@ -96,16 +99,22 @@ impl Records for Recorder {
     async fn release_runner(&self, _: &EventId) -> Result<()> {
         Err(self.record("records.release_runner"))
     }
-    async fn mark_reported(&self, _: &EventId, _: &str) -> Result<bool> {
+    async fn mark_reported(&self, _: &EventId, _: &str, _: &str) -> Result<bool> {
         Err(self.record("records.mark_reported"))
+    }
+    async fn unmark_reported(&self, _: &EventId, _: &str) -> Result<()> {
+        Err(self.record("records.unmark_reported"))
     }
     async fn state_resources(&self, _: &EventId) -> Result<Option<usize>> {
         Err(self.record("records.state_resources"))
     }
-    async fn final_migration(&self, _: &EventId) -> Result<Option<String>> {
+    async fn final_migration(&self, _: &EventId) -> Result<Option<FinalLoad>> {
         Err(self.record("records.final_migration"))
     }
-    async fn set_final_migration(&self, _: &EventId, _: Option<&str>) -> Result<()> {
+    async fn claim_final_migration(&self, _: &EventId, _: &FinalLoad) -> Result<FinalLoad> {
+        Err(self.record("records.claim_final_migration"))
+    }
+    async fn set_final_migration(&self, _: &EventId, _: Option<&FinalLoad>) -> Result<()> {
         Err(self.record("records.set_final_migration"))
     }
 }

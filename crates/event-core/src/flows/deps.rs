@@ -1,0 +1,101 @@
+//! Everything a flow needs, built once per Lambda instance.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::followup::FollowUps;
+use crate::inventory::Inventory;
+use crate::migration::Migrations;
+use crate::module::Module;
+use crate::records::Records;
+use crate::runner::Fleet;
+use crate::secrets::Secrets;
+use crate::slack::Notifier;
+use crate::ssh::Remote;
+use crate::terraform::Backend;
+
+pub struct Deps {
+    pub config: Config,
+    pub region: String,
+    pub module: Module,
+    pub fleet: Arc<dyn Fleet>,
+    pub secrets: Arc<dyn Secrets>,
+    pub remote: Arc<dyn Remote>,
+    pub records: Arc<dyn Records>,
+    pub notifier: Arc<dyn Notifier>,
+    pub migrations: Arc<dyn Migrations>,
+    pub inventory: Arc<dyn Inventory>,
+    /// None when `EVENT_TIER_FOLLOW_UP_ROLE_ARN` is unset: work that outlives the function then fails
+    /// the invocation, saying how to pick it up by hand.
+    pub follow_ups: Option<Arc<dyn FollowUps>>,
+}
+
+impl Deps {
+    /// The AWS-backed dependencies. `AWS_ENDPOINT_URL` (the local stack) is honoured by the SDK.
+    pub async fn from_config(config: Config) -> Result<Self, Error> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_sdk_config(config, &sdk)
+    }
+
+    /// The same with a given SDK configuration: its endpoint, retry and timeout settings apply to
+    /// every AWS client (the fault tests point it at a fault-injecting proxy).
+    pub fn from_sdk_config(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, Error> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| Error::Config("AWS_REGION is not set".into()))?;
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        let secrets: Arc<dyn Secrets> = Arc::new(crate::secrets::SecretsManager::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+        ));
+        let module = Module::load(config.module_dir.as_deref())?;
+        Ok(Deps {
+            region: region.clone(),
+            module,
+            fleet: Arc::new(crate::runner::Ec2Fleet::new(
+                aws_sdk_ec2::Client::new(sdk),
+                aws_sdk_ssm::Client::new(sdk),
+                config.runner.clone(),
+                region,
+            )),
+            remote: Arc::new(crate::ssh::Ssh2Remote::new(config.runner.workdir.clone())),
+            records: Arc::new(crate::records::StateRecords::new(Arc::new(
+                crate::records::S3Objects::new(
+                    aws_sdk_s3::Client::from_conf(s3_conf),
+                    config.state_bucket.clone(),
+                ),
+            ))),
+            notifier: Arc::new(crate::slack::SlackWebhook::new(
+                secrets.clone(),
+                config.slack_webhook_secret.clone(),
+                config.slack_timeout,
+            )?),
+            migrations: Arc::new(crate::migration::Dms::new(
+                aws_sdk_databasemigration::Client::new(sdk),
+            )),
+            inventory: Arc::new(crate::inventory::TaggingInventory::new(
+                aws_sdk_resourcegroupstagging::Client::new(sdk),
+            )),
+            follow_ups: config.follow_up_role_arn.clone().map(|role| {
+                Arc::new(crate::followup::SchedulerFollowUps::new(
+                    aws_sdk_scheduler::Client::new(sdk),
+                    role,
+                    config.follow_up_group.clone(),
+                )) as Arc<dyn FollowUps>
+            }),
+            secrets,
+            config,
+        })
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        Backend {
+            bucket: self.config.state_bucket.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.config.tf_endpoint_url.clone(),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Reaching the runner: wait until it runs, fetch the key, connect with the pinned host key, wait
+//! until its user data is done. A dropped or stalled connection does not end a detached run, so
+//! following it only needs a new connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tracing::{Instrument, info};
+
+use super::run::Flow;
+use super::{FlowError, Stage};
+use crate::clock::Instant;
+use crate::error::Error;
+use crate::run::{Host, Readiness};
+use crate::runner::Runner;
+use crate::ssh::SshTarget;
+use crate::timing;
+
+/// The connection to an event's runner, and what it takes to open another one.
+pub struct Link {
+    host: Arc<dyn Host>,
+    target: SshTarget,
+    key: SecretString,
+    pub instance_id: String,
+    /// Connections opened, the first included.
+    pub sessions: u32,
+}
+
+impl Link {
+    pub fn host(&self) -> &dyn Host {
+        self.host.as_ref()
+    }
+}
+
+fn boot_wait() -> tracing::Span {
+    tracing::debug_span!(target: timing::TARGET, "boot_wait")
+}
+
+impl Flow<'_> {
+    /// Waits for the runner, connects with the pinned host key and waits until user data is done.
+    /// A runner still booting is retried until `ready_timeout` after its launch. A runner that never
+    /// reaches running, or whose user data never finishes before it ran any run, is terminated; one
+    /// that ran runs before is never terminated here (a run may be in progress on it).
+    pub async fn connect(&self, runner: &Runner) -> Result<Link, FlowError> {
+        let cfg = &self.deps.config;
+        let runner = if runner.state == "running" {
+            runner.clone()
+        } else {
+            match self
+                .deps
+                .fleet
+                .wait_running(&runner.instance_id, cfg.runner.ready_timeout)
+                .instrument(boot_wait())
+                .await
+            {
+                Ok(r) => r,
+                Err(e @ Error::Runner { .. }) => {
+                    return Err(self.discard(runner, Stage::Runner, e).await);
+                }
+                Err(e) => return Err(FlowError::new(Stage::Runner, e)),
+            }
+        };
+        let key = self
+            .deps
+            .secrets
+            .get(&cfg.runner_key_secret)
+            .await
+            .map_err(|e| FlowError::new(Stage::Key, e))?;
+        let target = self
+            .ssh_target(&runner)
+            .map_err(|e| FlowError::new(Stage::Ssh, e))?;
+
+        let boot_left = runner
+            .launched_at
+            .map(|t| {
+                (t + cfg.runner.ready_timeout.as_secs() as i64 - crate::clock::unix_now()).max(0)
+                    as u64
+            })
+            .unwrap_or(0);
+        let until = Instant::now() + Duration::from_secs(boot_left);
+        let pause = self.pause();
+        // The pause before the next attempt, if one fits: the last attempt is made at `until`.
+        let next = || {
+            let p = until.saturating_duration_since(Instant::now()).min(pause);
+            (!p.is_zero() && self.deadline.allows(cfg.deadline_margin + p)).then_some(p)
+        };
+
+        let mut attempt = 0u32;
+        let host = loop {
+            // The first attempt is the connection's cost; later ones wait for the runner to boot.
+            let span = if attempt == 0 {
+                tracing::debug_span!(target: timing::TARGET, "ssh_connect")
+            } else {
+                boot_wait()
+            };
+            attempt += 1;
+            match self
+                .deps
+                .remote
+                .connect(&target, &key, &self.event)
+                .instrument(span)
+                .await
+            {
+                Ok(h) => break h,
+                Err(err) => match next() {
+                    Some(p) => {
+                        info!(event_id = %self.event, error = %err, "runner not reachable yet");
+                        tokio::time::sleep(p).instrument(boot_wait()).await;
+                    }
+                    None => return Err(FlowError::new(Stage::Ssh, err)),
+                },
+            }
+        };
+        // A runner that ran runs before answers "not ready" only by accident: asked again a few times.
+        let mut asked_again = 0;
+        loop {
+            let has_runs = match host
+                .ready()
+                .await
+                .map_err(|e| FlowError::new(Stage::Ready, e))?
+            {
+                Readiness::Ready => break,
+                Readiness::NotReady { has_runs } => has_runs,
+            };
+            if let Some(p) = next().or((has_runs && asked_again < 3).then_some(pause)) {
+                asked_again += u32::from(has_runs);
+                tokio::time::sleep(p).instrument(boot_wait()).await;
+                continue;
+            }
+            let err = |reason: String| Error::Runner {
+                instance_id: runner.instance_id.clone(),
+                reason,
+            };
+            if has_runs {
+                return Err(FlowError::new(
+                    Stage::Ready,
+                    err("answers but is not ready, though it ran runs before: it is kept (a run may be in progress); look at /var/log/event-tier-runner.log on it".into()),
+                ));
+            }
+            let e = err(format!(
+                "not ready {}s after launch: its user data did not finish (/var/log/event-tier-runner.log on it)",
+                cfg.runner.ready_timeout.as_secs()
+            ));
+            return Err(self.discard(&runner, Stage::Ready, e).await);
+        }
+        Ok(Link {
+            host,
+            target,
+            key,
+            instance_id: runner.instance_id.clone(),
+            sessions: 1,
+        })
+    }
+
+    /// How long to wait between attempts to reach the runner.
+    pub fn pause(&self) -> Duration {
+        self.deps
+            .config
+            .poll_interval
+            .clamp(Duration::from_millis(200), Duration::from_secs(5))
+    }
+
+    /// Opens a new connection to the runner (same target, key and pinned host key).
+    pub async fn reconnect(&self, link: &mut Link) -> Result<(), Error> {
+        let host = self
+            .deps
+            .remote
+            .connect(&link.target, &link.key, &self.event)
+            .instrument(tracing::debug_span!(target: timing::TARGET, "ssh_connect"))
+            .await?;
+        link.host = host;
+        link.sessions += 1;
+        info!(event_id = %self.event, sessions = link.sessions, "reconnected to the runner");
+        Ok(())
+    }
+
+    fn ssh_target(&self, runner: &Runner) -> Result<SshTarget, Error> {
+        let ssh = &self.deps.config.ssh;
+        let (host, port) = match &ssh.endpoint_override {
+            Some(ep) => {
+                let (h, p) = ep.rsplit_once(':').ok_or_else(|| {
+                    Error::Config("EVENT_TIER_RUNNER_SSH_ENDPOINT must be host:port".into())
+                })?;
+                let p = p.parse().map_err(|_| {
+                    Error::Config("EVENT_TIER_RUNNER_SSH_ENDPOINT must be host:port".into())
+                })?;
+                (h.to_owned(), p)
+            }
+            None => (
+                runner.private_ip.clone().ok_or_else(|| Error::Runner {
+                    instance_id: runner.instance_id.clone(),
+                    reason: "has no private address".into(),
+                })?,
+                ssh.port,
+            ),
+        };
+        Ok(SshTarget {
+            host,
+            port,
+            user: ssh.user.clone(),
+            host_key_sha256: ssh.host_key_sha256.clone(),
+            timeout: ssh.timeout,
+        })
+    }
+}

@@ -1,0 +1,165 @@
+//! Telling Slack. A run's outcome is posted once across invocations: the invocation that wins the
+//! run's mark in the state bucket posts, and gives the mark back if the post fails, so that a later
+//! invocation can tell it. With Slack healthy every outcome is posted exactly once; with Slack
+//! failing, the function's own result says Slack was not told.
+
+use tracing::{Instrument, info, warn};
+
+use super::run::{Flow, StepError};
+use super::{FlowError, Outcome, Status, Told};
+use crate::clock::human;
+use crate::run::RunId;
+use crate::slack::Message;
+use crate::timing;
+
+impl Flow<'_> {
+    /// Posts to Slack; a failing Slack never changes the flow's result, only says it was not told.
+    pub async fn notify(&self, text: &str) -> Told {
+        self.post(text, None).await
+    }
+
+    async fn post(&self, text: &str, outcome_of: Option<&RunId>) -> Told {
+        match self
+            .deps
+            .notifier
+            .post_message(&Message { text, outcome_of })
+            .instrument(tracing::debug_span!(target: timing::TARGET, "slack"))
+            .await
+        {
+            Ok(()) => {
+                info!(event_id = %self.event, "slack notified");
+                Told::Told
+            }
+            Err(e) => {
+                warn!(event_id = %self.event, error = %e, "slack notification failed");
+                Told::NotTold(e.to_string())
+            }
+        }
+    }
+
+    /// Posts a run's outcome once across invocations.
+    pub async fn report_run(&self, run: &RunId, text: &str) -> Told {
+        self.post_once(run, text, Some(run)).await
+    }
+
+    /// Posts `text` once across invocations for `key` (a notice about a run).
+    pub async fn notify_once(&self, key: &str, text: &str) -> Told {
+        self.post_once(key, text, None).await
+    }
+
+    async fn post_once(&self, key: &str, text: &str, outcome_of: Option<&RunId>) -> Told {
+        let records = &self.deps.records;
+        match records.mark_reported(&self.event, key, &self.token).await {
+            Ok(true) => {
+                let told = self.post(text, outcome_of).await;
+                if matches!(told, Told::NotTold(_))
+                    && let Err(e) = records.unmark_reported(&self.event, key).await
+                {
+                    warn!(event_id = %self.event, key, error = %e, "cannot give the report mark back");
+                }
+                told
+            }
+            Ok(false) => {
+                info!(event_id = %self.event, key, "already reported");
+                Told::AlreadyTold
+            }
+            Err(e) => {
+                warn!(event_id = %self.event, key, error = %e, "cannot mark the report; reporting anyway");
+                self.post(text, outcome_of).await
+            }
+        }
+    }
+
+    /// A failure as Slack shows it; a run's failure is named after the run's own flow.
+    pub fn failure_text(&self, error: &FlowError, run: Option<&RunId>) -> String {
+        let name = run.map_or(self.action, |r| r.action()).flow();
+        let mut text = format!(
+            ":x: event-tier *{}*: {name} failed at stage `{}` after {}: {}",
+            self.event,
+            error.stage,
+            human(self.started.elapsed()),
+            error.error
+        );
+        if let Some(tail) = error.tail.as_deref().filter(|t| !t.is_empty()) {
+            text.push_str(&format!("\n```\n{tail}\n```"));
+        }
+        text
+    }
+
+    /// Reports a failure (to the log and to Slack) and hands it back; a failed run that another
+    /// invocation already reported (a duplicate delivery) is no failure of this one.
+    pub async fn fail(&self, step: StepError) -> Result<Outcome, FlowError> {
+        let StepError { mut error, run } = step;
+        warn!(event_id = %self.event, stage = %error.stage, error = %error.error, "{} failed", self.action.flow());
+        let text = self.failure_text(&error, run.as_ref());
+        error.told = match &run {
+            Some(run) => self.report_run(run, &text).await,
+            None => self.notify(&text).await,
+        };
+        match (error.told.clone(), run) {
+            (Told::AlreadyTold, Some(run)) => Ok(self.outcome(
+                Status::AlreadyReported,
+                Some(run.clone()),
+                None,
+                format!("run {run} failed ({error}); another invocation already reported it"),
+                Told::AlreadyTold,
+            )),
+            _ => Err(error),
+        }
+    }
+}
+
+const TAIL_LINES: usize = 25;
+const TAIL_CHARS: usize = 2500;
+
+/// The last lines of Terraform's output, bounded for a Slack message.
+pub(crate) fn render_tail<'l>(lines: impl IntoIterator<Item = &'l String>) -> String {
+    let lines: Vec<&String> = lines.into_iter().collect();
+    let from = lines.len().saturating_sub(TAIL_LINES);
+    let text = lines[from..]
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.len() <= TAIL_CHARS {
+        return text;
+    }
+    let mut cut = text.len() - TAIL_CHARS;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("…{}", &text[cut..])
+}
+
+/// Terraform's own summary line ("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."), if in the tail.
+pub fn summary(tail: &str) -> Option<String> {
+    tail.lines()
+        .rev()
+        .find(|l| l.contains("complete! Resources:"))
+        .map(|l| l.trim().trim_end_matches('.').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_is_found() {
+        let tail = "aws_security_group.tier: Creation complete\n\nApply complete! Resources: 2 added, 0 changed, 0 destroyed.\n";
+        assert_eq!(
+            summary(tail).as_deref(),
+            Some("Apply complete! Resources: 2 added, 0 changed, 0 destroyed")
+        );
+        assert_eq!(summary("nothing"), None);
+    }
+
+    #[test]
+    fn tails_are_bounded() {
+        let lines: Vec<String> = (0..100)
+            .map(|i| format!("line {i} {}", "x".repeat(200)))
+            .collect();
+        let tail = render_tail(&lines);
+        assert!(tail.len() <= TAIL_CHARS + 3, "{}", tail.len());
+        assert!(tail.ends_with(&lines[99]));
+    }
+}
