@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use event_core::{Deadline, Status};
+use event_core::{Deadline, Invocation, Status};
 use event_tier_tests::{Stack, unique_event};
 use serde_json::json;
 
@@ -211,16 +211,24 @@ async fn missing_webhook_secret_does_not_change_the_outcome() {
     assert_eq!(out.status, Status::Destroyed);
 }
 
+const FOLLOW_UP_ROLE: &str = "arn:aws:iam::123456789012:role/event-tier-follow-up";
+const START_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
+
 #[tokio::test]
 async fn runner_terminated_during_a_run_is_reported_once_not_waited_on() {
     let stack = Stack::get().await;
-    let deps = stack.deps().await;
+    let deps = stack
+        .deps_with(|c| c.follow_up_role_arn = Some(FOLLOW_UP_ROLE.into()))
+        .await;
     let event = unique_event("runner-gone");
-    // A run that outlives a short deadline.
+    // A run that outlives a short deadline: handed over to a follow-up.
     let out = event_core::flows::start::run(
         &deps,
         json!({ "event_id": event, "vars": { "apply_sleep": 20 } }),
-        Deadline::after(Duration::from_secs(12)),
+        Invocation {
+            deadline: Deadline::after(Duration::from_secs(12)),
+            function_arn: Some(START_ARN.into()),
+        },
     )
     .await
     .unwrap();
@@ -237,13 +245,16 @@ async fn runner_terminated_during_a_run_is_reported_once_not_waited_on() {
         .unwrap();
 
     let follow = json!({ "event_id": event, "follow": { "run_id": run_id } });
-    for _ in 0..2 {
-        let err = event_core::flows::start::run(&deps, follow.clone(), Deadline::none())
-            .await
-            .expect_err("the run has no outcome");
-        assert_eq!(err.stage, event_core::Stage::Runner, "{err}");
-        assert!(err.to_string().contains("runner is gone"), "{err}");
-    }
+    let err = event_core::flows::start::run(&deps, follow.clone(), Deadline::none())
+        .await
+        .expect_err("the run has no outcome");
+    assert_eq!(err.stage, event_core::Stage::Runner, "{err}");
+    assert!(err.to_string().contains("runner is gone"), "{err}");
+    // Delivered again: already reported, so no error (no alarm, no retry), and no second post.
+    let again = event_core::flows::start::run(&deps, follow.clone(), Deadline::none())
+        .await
+        .expect("a duplicate follow-up is no failure");
+    assert_eq!(again.status, Status::AlreadyReported, "{again:?}");
     let posts = stack.slack(&event);
     assert_eq!(posts.len(), 1, "reported once: {posts:?}");
     assert!(

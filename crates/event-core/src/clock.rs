@@ -21,9 +21,24 @@ fn anchor() -> &'static (Duration, Instant) {
     })
 }
 
+thread_local! {
+    /// A wall-clock time pinned to tokio's clock in this thread (the simulation: every seed starts
+    /// at the same wall-clock time, so that it replays exactly).
+    static PINNED: std::cell::Cell<Option<(Duration, Instant)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Pins this thread's wall clock: `wall` since the epoch now, moving with tokio's clock from here.
+pub fn pin(wall: Duration) {
+    PINNED.with(|p| p.set(Some((wall, Instant::now()))));
+}
+
 /// Time since the Unix epoch, on the library's clock.
 pub fn since_epoch() -> Duration {
-    let (wall, at) = anchor();
+    let pinned = PINNED.with(|p| p.get());
+    let (wall, at) = match &pinned {
+        Some(p) => p,
+        None => anchor(),
+    };
     let now = Instant::now();
     if now >= *at {
         *wall + (now - *at)

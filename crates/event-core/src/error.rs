@@ -58,6 +58,8 @@ pub enum Error {
     Migration(String),
     #[error("follow-up: {0}")]
     FollowUp(String),
+    #[error("the invocation's deadline came first: {0}")]
+    Deadline(String),
 }
 
 impl Error {
@@ -65,7 +67,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Aws { transient, .. } => *transient,
-            Error::Ssh { .. } | Error::Busy { .. } | Error::Slack(_) => true,
+            Error::Ssh { .. } | Error::Busy { .. } | Error::Slack(_) | Error::Deadline(_) => true,
             _ => false,
         }
     }
@@ -85,6 +87,7 @@ impl Error {
             Error::Slack(_) => "Slack",
             Error::Migration(_) => "Migration",
             Error::FollowUp(_) => "FollowUp",
+            Error::Deadline(_) => "Deadline",
         }
     }
 }

@@ -24,6 +24,20 @@ fn claim_key(event: &EventId) -> String {
     format!("events/{event}/runner-claim")
 }
 
+/// The claim that replaces a stale one (its runner is gone): one key per stale token, so that of
+/// the invocations that found the same stale claim exactly one replaces it, and none deletes what
+/// another claimed.
+fn successor_key(event: &EventId, stale_token: &str) -> String {
+    format!("events/{event}/runner-claims/after-{stale_token}")
+}
+
+/// A launch claim: where it is kept, and the launch token it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: String,
+    pub token: String,
+}
+
 fn migration_key(event: &EventId) -> String {
     format!("events/{event}/final-migration")
 }
@@ -72,9 +86,13 @@ impl FinalLoad {
 
 #[async_trait]
 pub trait Records: Send + Sync {
-    /// Creates the event's runner claim holding `token`; returns the token of the claim that stands
-    /// (ours if we created it).
-    async fn claim_runner(&self, event: &EventId, token: &str) -> Result<String>;
+    /// The event's standing runner claim; ours (holding `token`) when there was none.
+    async fn claim_runner(&self, event: &EventId, token: &str) -> Result<Claim>;
+    /// Replaces a claim whose runner is gone; the claim that stands after (ours, or another's).
+    async fn replace_claim(&self, event: &EventId, stale: &Claim, token: &str) -> Result<Claim>;
+    /// Gives up the claim holding `token` (a launch that failed, a runner that was discarded).
+    async fn release_claim(&self, event: &EventId, token: &str) -> Result<()>;
+    /// Gives up every claim of the event (its runner is terminated after a stop).
     async fn release_runner(&self, event: &EventId) -> Result<()>;
     /// Claims the report of `key` (a run, or a notice about one) for the holder of `token`: true
     /// when the mark is ours (also when our own earlier write of it landed unseen).
@@ -242,6 +260,48 @@ impl StateRecords {
         self.objects.read(key).await
     }
 
+    async fn read_token(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .read(key)
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned()))
+    }
+
+    /// From `key` on: the last claim of the chain, or ours where the chain ends in a free key.
+    async fn walk_or_claim(&self, event: &EventId, mut key: String, token: &str) -> Result<Claim> {
+        loop {
+            let Some(standing) = self.read_token(&key).await? else {
+                if self.create_ours(&key, token).await? {
+                    return Ok(Claim {
+                        key,
+                        token: token.to_owned(),
+                    });
+                }
+                continue; // Another invocation took it first: read what it wrote.
+            };
+            let next = successor_key(event, &standing);
+            if self.read(&next).await?.is_none() {
+                return Ok(Claim {
+                    key,
+                    token: standing,
+                });
+            }
+            key = next;
+        }
+    }
+
+    /// Every claim of the event, the first one first.
+    async fn chain(&self, event: &EventId) -> Result<Vec<Claim>> {
+        let mut claims = Vec::new();
+        let mut key = claim_key(event);
+        while let Some(token) = self.read_token(&key).await? {
+            let next = successor_key(event, &token);
+            claims.push(Claim { key, token });
+            key = next;
+        }
+        Ok(claims)
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         self.objects.delete(key).await
     }
@@ -249,25 +309,29 @@ impl StateRecords {
 
 #[async_trait]
 impl Records for StateRecords {
-    async fn claim_runner(&self, event: &EventId, token: &str) -> Result<String> {
-        let key = claim_key(event);
-        if self.create(&key, token).await? {
-            return Ok(token.to_owned());
+    async fn claim_runner(&self, event: &EventId, token: &str) -> Result<Claim> {
+        self.walk_or_claim(event, claim_key(event), token).await
+    }
+
+    async fn replace_claim(&self, event: &EventId, stale: &Claim, token: &str) -> Result<Claim> {
+        self.walk_or_claim(event, successor_key(event, &stale.token), token)
+            .await
+    }
+
+    async fn release_claim(&self, event: &EventId, token: &str) -> Result<()> {
+        for claim in self.chain(event).await? {
+            if claim.token == token {
+                self.delete(&claim.key).await?;
+            }
         }
-        match self.read(&key).await? {
-            Some(b) => Ok(String::from_utf8_lossy(&b).trim().to_owned()),
-            // Released between our write and our read: try once more.
-            None if self.create(&key, token).await? => Ok(token.to_owned()),
-            None => Ok(self
-                .read(&key)
-                .await?
-                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
-                .unwrap_or_else(|| token.to_owned())),
-        }
+        Ok(())
     }
 
     async fn release_runner(&self, event: &EventId) -> Result<()> {
-        self.delete(&claim_key(event)).await
+        for claim in self.chain(event).await?.iter().rev() {
+            self.delete(&claim.key).await?;
+        }
+        Ok(())
     }
 
     async fn mark_reported(&self, event: &EventId, key: &str, token: &str) -> Result<bool> {

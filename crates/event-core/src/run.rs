@@ -222,6 +222,14 @@ pub struct Poll {
     pub took: Option<Duration>,
 }
 
+/// The last run started on a runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub run: RunId,
+    /// It holds the event's lock: in progress.
+    pub running: bool,
+}
+
 /// Whether the runner can take runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Readiness {
@@ -249,8 +257,8 @@ pub trait Host: Send + Sync {
     async fn prepare(&self, run: &RunId, files: &RunFiles<'_>) -> Result<()>;
     /// Starts the run detached, unless another run of the event holds the runner.
     async fn start(&self, run: &RunId) -> Result<Started>;
-    /// The run that holds the event's lock on this runner, if any.
-    async fn current(&self) -> Result<Option<RunId>>;
+    /// The last run started on this runner for the event, and whether it is still in progress.
+    async fn last(&self) -> Result<Option<LastRun>>;
     /// The run's state and its log from `offset`; with a `wait`, a long poll.
     async fn poll(&self, run: &RunId, offset: u64, wait: Duration) -> Result<Poll>;
     /// Takes the event's lock for good, so that no run can start before the runner is terminated.

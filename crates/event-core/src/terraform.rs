@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::state_key;
-use crate::run::{Host, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started};
+use crate::run::{
+    Host, LastRun, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started,
+};
 use crate::runner::shell_quote;
 use crate::ssh::Session;
 use crate::timing;
@@ -228,19 +230,23 @@ impl Host for SshHost {
         }
     }
 
-    async fn current(&self) -> Result<Option<RunId>> {
+    async fn last(&self) -> Result<Option<LastRun>> {
         let d = shell_quote(&self.dir);
         let words = self
             .answer(
                 "status",
                 &format!(
-                    "if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then cat {d}/current 2>/dev/null || echo unknown; fi"
+                    "if [ -f {d}/current ]; then r=$(cat {d}/current); \
+                     if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then echo \"$r running\"; else echo \"$r ended\"; fi; fi"
                 ),
             )
             .await?;
         match words.first() {
             None => Ok(None),
-            w => run_id_in("status", w).map(Some),
+            w => Ok(Some(LastRun {
+                run: run_id_in("status", w)?,
+                running: words.get(1).is_some_and(|w| w == "running"),
+            })),
         }
     }
 

@@ -34,24 +34,31 @@ impl Flow<'_> {
         let mut claim = records.claim_runner(&self.event, &ours).await.map_err(e)?;
         let waited = Instant::now();
         loop {
-            if let Some(r) = fleet.find_by_token(&self.event, &claim).await.map_err(e)? {
+            if let Some(r) = fleet
+                .find_by_token(&self.event, &claim.token)
+                .await
+                .map_err(e)?
+            {
                 if r.is_live() {
                     info!(event_id = %self.event, instance_id = %r.instance_id, "runner found by its launch claim");
                     return Ok(r);
                 }
-                // The claimed runner is gone (a stop that could not release its claim): claim anew.
-                warn!(event_id = %self.event, instance_id = %r.instance_id, "stale runner claim released");
-                records.release_runner(&self.event).await.map_err(e)?;
+                // The claimed runner is gone (a stop that could not release its claim, a runner that
+                // died): replaced by a claim of ours, or of whoever replaced it first.
+                warn!(event_id = %self.event, instance_id = %r.instance_id, "stale runner claim replaced");
                 ours = self.launch_token();
-                claim = records.claim_runner(&self.event, &ours).await.map_err(e)?;
+                claim = records
+                    .replace_claim(&self.event, &claim, &ours)
+                    .await
+                    .map_err(e)?;
                 continue;
             }
             // Our claim, or another invocation's that has not launched after 30 s (it may have died):
             // launching with the claim's token is idempotent in EC2.
-            if claim == ours || waited.elapsed() > Duration::from_secs(30) {
-                return match fleet.launch(&self.event, &claim).await {
+            if claim.token == ours || waited.elapsed() > Duration::from_secs(30) {
+                return match fleet.launch(&self.event, &claim.token).await {
                     Ok(r) => Ok(r),
-                    Err(err) => self.launch_failed(&claim, err).await.map_err(e),
+                    Err(err) => self.launch_failed(&claim.token, err).await.map_err(e),
                 };
             }
             if let Some(r) = fleet.find(&self.event).await.map_err(e)? {
@@ -89,7 +96,7 @@ impl Flow<'_> {
                 Ok(r)
             }
             Ok(_) => {
-                match self.deps.records.release_runner(&self.event).await {
+                match self.deps.records.release_claim(&self.event, token).await {
                     Ok(()) => info!(event_id = %self.event, "launch failed: runner claim released"),
                     Err(e) => {
                         warn!(event_id = %self.event, error = %e, "launch failed and its claim could not be released")
@@ -132,7 +139,8 @@ impl Flow<'_> {
             .await
         {
             Ok(()) => {
-                if let Err(e) = self.deps.records.release_runner(&self.event).await {
+                let token = runner.launch_token.as_deref().unwrap_or_default();
+                if let Err(e) = self.deps.records.release_claim(&self.event, token).await {
                     warn!(event_id = %self.event, error = %e, "could not release the runner claim");
                 }
                 "it was terminated: the next start launches a fresh runner".to_owned()

@@ -44,17 +44,43 @@ impl Flow<'_> {
     /// that ran runs before is never terminated here (a run may be in progress on it).
     pub async fn connect(&self, runner: &Runner) -> Result<Link, FlowError> {
         let cfg = &self.deps.config;
+        // How long the runner may still take to boot: an unusable runner is one that used up its
+        // whole ready timeout, never one that this invocation's deadline cut short.
+        let boot_left = Duration::from_secs(
+            runner
+                .launched_at
+                .map(|t| {
+                    (t + cfg.runner.ready_timeout.as_secs() as i64 - crate::clock::unix_now())
+                        .max(0) as u64
+                })
+                .unwrap_or(0),
+        );
+        let ours = self
+            .deadline
+            .remaining()
+            .map_or(boot_left, |r| r.saturating_sub(cfg.deadline_margin));
+        let not_yet = |what: &str| {
+            FlowError::new(
+                Stage::Ready,
+                Error::Deadline(format!(
+                    "runner {} is not {what} yet and may still take {}s",
+                    runner.instance_id,
+                    boot_left.as_secs()
+                )),
+            )
+        };
         let runner = if runner.state == "running" {
             runner.clone()
         } else {
             match self
                 .deps
                 .fleet
-                .wait_running(&runner.instance_id, cfg.runner.ready_timeout)
+                .wait_running(&runner.instance_id, boot_left.min(ours))
                 .instrument(boot_wait())
                 .await
             {
                 Ok(r) => r,
+                Err(Error::Runner { .. }) if ours < boot_left => return Err(not_yet("running")),
                 Err(e @ Error::Runner { .. }) => {
                     return Err(self.discard(runner, Stage::Runner, e).await);
                 }
@@ -71,14 +97,7 @@ impl Flow<'_> {
             .ssh_target(&runner)
             .map_err(|e| FlowError::new(Stage::Ssh, e))?;
 
-        let boot_left = runner
-            .launched_at
-            .map(|t| {
-                (t + cfg.runner.ready_timeout.as_secs() as i64 - crate::clock::unix_now()).max(0)
-                    as u64
-            })
-            .unwrap_or(0);
-        let until = Instant::now() + Duration::from_secs(boot_left);
+        let until = Instant::now() + boot_left;
         let pause = self.pause();
         // The pause before the next attempt, if one fits: the last attempt is made at `until`.
         let next = || {
@@ -108,6 +127,7 @@ impl Flow<'_> {
                         info!(event_id = %self.event, error = %err, "runner not reachable yet");
                         tokio::time::sleep(p).instrument(boot_wait()).await;
                     }
+                    None if until > Instant::now() => return Err(not_yet("reachable")),
                     None => return Err(FlowError::new(Stage::Ssh, err)),
                 },
             }
@@ -127,6 +147,9 @@ impl Flow<'_> {
                 asked_again += u32::from(has_runs);
                 tokio::time::sleep(p).instrument(boot_wait()).await;
                 continue;
+            }
+            if until > Instant::now() {
+                return Err(not_yet("ready"));
             }
             let err = |reason: String| Error::Runner {
                 instance_id: runner.instance_id.clone(),

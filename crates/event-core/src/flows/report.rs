@@ -8,6 +8,7 @@ use tracing::{Instrument, info, warn};
 use super::run::{Flow, StepError};
 use super::{FlowError, Outcome, Status, Told};
 use crate::clock::human;
+use crate::error::Error;
 use crate::run::RunId;
 use crate::slack::Message;
 use crate::timing;
@@ -49,13 +50,21 @@ impl Flow<'_> {
 
     async fn post_once(&self, key: &str, text: &str, outcome_of: Option<&RunId>) -> Told {
         let records = &self.deps.records;
+        {
+            let mut mine = self.reported.lock().expect("reported");
+            if mine.iter().any(|k| k == key) {
+                return Told::AlreadyTold;
+            }
+            mine.push(key.to_owned());
+        }
         match records.mark_reported(&self.event, key, &self.token).await {
             Ok(true) => {
                 let told = self.post(text, outcome_of).await;
-                if matches!(told, Told::NotTold(_))
-                    && let Err(e) = records.unmark_reported(&self.event, key).await
-                {
-                    warn!(event_id = %self.event, key, error = %e, "cannot give the report mark back");
+                if matches!(told, Told::NotTold(_)) {
+                    self.reported.lock().expect("reported").retain(|k| k != key);
+                    if let Err(e) = records.unmark_reported(&self.event, key).await {
+                        warn!(event_id = %self.event, key, error = %e, "cannot give the report mark back");
+                    }
                 }
                 told
             }
@@ -90,6 +99,13 @@ impl Flow<'_> {
     /// invocation already reported (a duplicate delivery) is no failure of this one.
     pub async fn fail(&self, step: StepError) -> Result<Outcome, FlowError> {
         let StepError { mut error, run } = step;
+        // Work this invocation had no time for is handed over, not failed.
+        if let (Error::Deadline(what), None) = (&error.error, &run) {
+            match self.hand_over(what, None, None).await {
+                Ok(o) => return Ok(o),
+                Err(e) => error = e,
+            }
+        }
         warn!(event_id = %self.event, stage = %error.stage, error = %error.error, "{} failed", self.action.flow());
         let text = self.failure_text(&error, run.as_ref());
         error.told = match &run {

@@ -28,6 +28,8 @@ pub(crate) struct Flow<'a> {
     pub vars: BTreeMap<String, Value>,
     /// Stop only: destroy even if the final migration did not succeed.
     pub force: bool,
+    /// The reports this invocation made (a mark holding its token is its own only once).
+    pub reported: std::sync::Mutex<Vec<String>>,
 }
 
 /// A step's failure, and the run whose outcome it is (reported once), if any.
@@ -84,6 +86,7 @@ impl<'a> Flow<'a> {
             ),
             vars: req.vars.clone(),
             force: req.force,
+            reported: Default::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use super::{Deps, FlowError, Invocation, Outcome, Stage, Status};
 use crate::clock::human;
 use crate::error::Error;
 use crate::payload::{self, Input, Purpose};
-use crate::run::{Action, RunId, Started};
+use crate::run::{Action, LastRun, RunId, Started};
 use crate::runner::Runner;
 
 /// Runs event-start for one payload. Invalid input is refused before any AWS call (and so without
@@ -39,6 +39,18 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
     }
     let runner = flow.acquire().await?;
     let mut link = flow.connect(&runner).await?;
+    let last = link
+        .host()
+        .last()
+        .await
+        .map_err(|e| FlowError::new(Stage::Runner, e))?;
+    if let Some(LastRun {
+        run,
+        running: false,
+    }) = last
+    {
+        tell_ended(flow, &mut link, &runner, run).await;
+    }
     let run = match flow.launch(&link).await? {
         Started::Started(run) => run,
         // A start delivered twice, or retried while its apply runs: one apply, followed by both.
@@ -65,6 +77,24 @@ async fn applied(flow: &Flow<'_>, link: &mut Link, runner: &Runner, run: RunId) 
     match flow.see_through(link, &run).await? {
         RunEnd::HandedOver(o) => Ok(o),
         RunEnd::Finished(f) => report_apply(flow, &runner.instance_id, run, f).await,
+    }
+}
+
+/// An apply that ended unreported (its invocations could not hand it over) is told, once: the
+/// next start or stop on its runner finds it.
+pub(super) async fn tell_ended(flow: &Flow<'_>, link: &mut Link, runner: &Runner, run: RunId) {
+    let told = match run.action() {
+        Action::Apply => applied(flow, link, runner, run.clone()).await.map(drop),
+        // A destroy that ended with the tier still up failed: told as such.
+        Action::Destroy => match flow.see_through(link, &run).await {
+            Ok(super::run::RunEnd::Finished(f)) if f.exit != 0 => Err(flow.run_failed(&run, f, "")),
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = told {
+        let text = flow.failure_text(&e.error, Some(&run));
+        flow.report_run(&run, &text).await;
     }
 }
 

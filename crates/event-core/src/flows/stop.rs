@@ -12,7 +12,7 @@ use crate::clock::human;
 use crate::error::Error;
 use crate::migration::{FinalMigration, run_final, take_final};
 use crate::payload::{self, Input, Purpose};
-use crate::run::{Action, Retire, RunId, Started};
+use crate::run::{Action, LastRun, Retire, RunId, Started};
 use crate::runner::Runner;
 
 /// Runs event-stop for one payload. Invalid input is refused before any AWS call.
@@ -75,27 +75,36 @@ async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
         None => flow.acquire().await?,
     };
     let mut link = flow.connect(&runner).await?;
-    let current = link
+    let last = link
         .host()
-        .current()
+        .last()
         .await
         .map_err(|e| FlowError::new(Stage::Runner, e))?;
-    match current {
-        // The destroy of a stop delivered earlier: joined, not started again.
-        Some(run) if run.action() == Action::Destroy => {
+    match last {
+        // The destroy of a stop delivered earlier: joined, not started again. One that ended and
+        // left the tier down is finished here (its invocation could not hand it over).
+        Some(LastRun { run, running })
+            if run.action() == Action::Destroy && (running || resources == 0) =>
+        {
             return destroyed(flow, &mut link, &runner, run, None)
                 .await
                 .map(Some);
         }
-        Some(apply) if injected(Defect::SilentBusyStop) => {
-            let msg = format!("a Terraform run of this event is already in progress (run {apply})");
-            let o = flow.outcome(Status::Busy, Some(apply), None, msg, super::Told::Nothing);
+        Some(LastRun { run, running: true }) if injected(Defect::SilentBusyStop) => {
+            let msg = format!("a Terraform run of this event is already in progress (run {run})");
+            let o = flow.outcome(Status::Busy, Some(run), None, msg, super::Told::Nothing);
             return Ok(Some(o));
         }
-        Some(apply) => {
-            if let Some(o) = wait_out(flow, &mut link, &runner, &apply).await? {
+        Some(LastRun { run, running: true }) => {
+            if let Some(o) = wait_out(flow, &mut link, &runner, &run).await? {
                 return Ok(Some(o));
             }
+        }
+        Some(LastRun {
+            run,
+            running: false,
+        }) => {
+            super::start::tell_ended(flow, &mut link, &runner, run).await;
         }
         None => {}
     }

@@ -16,8 +16,8 @@ use crate::migration::{Migrations, Task};
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::payload::EventId as Event;
-use crate::records::FinalLoad;
 use crate::records::Records;
+use crate::records::{Claim, FinalLoad};
 use crate::run::Host;
 use crate::runner::{Fleet, Runner};
 use crate::secrets::Secrets;
@@ -93,8 +93,14 @@ impl Remote for Recorder {
 
 #[async_trait]
 impl Records for Recorder {
-    async fn claim_runner(&self, _: &EventId, _: &str) -> Result<String> {
+    async fn claim_runner(&self, _: &EventId, _: &str) -> Result<Claim> {
         Err(self.record("records.claim_runner"))
+    }
+    async fn replace_claim(&self, _: &EventId, _: &Claim, _: &str) -> Result<Claim> {
+        Err(self.record("records.replace_claim"))
+    }
+    async fn release_claim(&self, _: &EventId, _: &str) -> Result<()> {
+        Err(self.record("records.release_claim"))
     }
     async fn release_runner(&self, _: &EventId) -> Result<()> {
         Err(self.record("records.release_runner"))

@@ -28,7 +28,7 @@ use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::{Create, Objects, StateRecords};
 use crate::run::{
-    Action, Host, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started,
+    Action, Host, LastRun, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started,
 };
 use crate::runner::{Fleet, Runner};
 use crate::secrets::Secrets;
@@ -216,6 +216,8 @@ struct State {
     violations: Vec<String>,
     /// When the stop that is being carried out was first requested, per event.
     stop_requested: BTreeMap<String, Instant>,
+    /// When each key was last written conditionally.
+    creates: BTreeMap<String, Instant>,
     next_id: u64,
 }
 
@@ -374,7 +376,7 @@ impl World {
         Deps {
             config,
             region: "us-east-1".into(),
-            module: Module::embedded().expect("the embedded module loads"),
+            module: embedded_module(),
             fleet: Arc::new(self.clone()),
             secrets: Arc::new(self.clone()),
             remote: Arc::new(self.clone()),
@@ -471,6 +473,14 @@ impl World {
         let mut st = self.st();
         self.settle(&mut st);
     }
+}
+
+/// The embedded module, read once per process (its validation rules take a moment to parse).
+fn embedded_module() -> Module {
+    static MODULE: std::sync::OnceLock<Module> = std::sync::OnceLock::new();
+    MODULE
+        .get_or_init(|| Module::embedded().expect("the embedded module loads"))
+        .clone()
 }
 
 fn state_json(resources: usize) -> Vec<u8> {
@@ -852,13 +862,17 @@ impl Host for FakeHost {
         Ok(Started::Started(run.clone()))
     }
 
-    async fn current(&self) -> Result<Option<RunId>> {
+    async fn last(&self) -> Result<Option<LastRun>> {
         let st = self.enter().await?;
         Ok(st
             .runs
             .iter()
-            .find(|r| r.instance == self.instance && r.phase == RunPhase::Running)
-            .map(|r| r.id.clone()))
+            .rev()
+            .find(|r| r.instance == self.instance)
+            .map(|r| LastRun {
+                run: r.id.clone(),
+                running: r.phase == RunPhase::Running,
+            }))
     }
 
     async fn poll(&self, run: &RunId, offset: u64, wait: Duration) -> Result<Poll> {
@@ -941,11 +955,20 @@ impl Objects for World {
             let k = &self.inner.knobs;
             (rng.chance(k.s3_conflict), rng.chance(k.s3_lost_answer))
         };
-        if conflict {
+        let mut st = self.st();
+        // 409 answers a conditional write while another one of the same key is in flight: one
+        // that came within the last half second.
+        let now = Instant::now();
+        let recent = st
+            .creates
+            .get(key)
+            .is_some_and(|at| now.duration_since(*at) < Duration::from_millis(500));
+        st.creates.insert(key.to_owned(), now);
+        if conflict && recent {
+            drop(st);
             self.note(format!("s3 409 on {key}"));
             return Ok(Create::Conflict);
         }
-        let mut st = self.st();
         if st.objects.contains_key(key) {
             return Ok(Create::Exists);
         }
