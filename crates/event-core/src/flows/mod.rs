@@ -4,12 +4,14 @@
 
 mod acquire;
 mod deps;
+mod final_load;
 mod follow;
 mod handover;
 mod invocation;
 mod link;
 mod outcome;
 mod report;
+mod retire;
 mod run;
 pub mod start;
 pub mod stop;

@@ -2,15 +2,15 @@
 //! (must succeed, unless forced) → destroy → retire and terminate the runner → check nothing tagged
 //! with the event is left → Slack, once per run.
 
-use tracing::{info, warn};
+use tracing::info;
 
+use super::final_load::{Migrated, final_migration, forget_final_migration};
 use super::follow::Followed;
 use super::link::Link;
+use super::retire::{already_down, retired};
 use super::run::{Defect, Flow, RunEnd, Step, StepError, injected};
 use super::{Deps, FlowError, Invocation, Outcome, Stage, Status};
-use crate::clock::human;
 use crate::error::Error;
-use crate::migration::{FinalMigration, run_final, take_final};
 use crate::payload::{self, Input, Purpose};
 use crate::run::{Action, LastRun, Retire, RunId, Started};
 use crate::runner::Runner;
@@ -202,89 +202,6 @@ async fn wait_out(
     Ok(Some(o))
 }
 
-enum Migrated {
-    /// The tier may be destroyed: a sentence for the report.
-    Done(String),
-    /// The migration outlives this invocation.
-    Pending,
-    /// Another invocation of the stop took the load (its destroy starts) or the tier went meanwhile.
-    Again,
-}
-
-/// Runs the final migration, or follows the one this stop started, and takes its record.
-async fn final_migration(flow: &Flow<'_>) -> Result<Migrated, FlowError> {
-    let (deps, cfg) = (flow.deps, &flow.deps.config);
-    if !cfg.final_migration {
-        return Ok(Migrated::Done(
-            "no final migration (EVENT_TIER_FINAL_MIGRATION=off)".to_owned(),
-        ));
-    }
-    let migrate = |e| FlowError::new(Stage::Migrate, e);
-    loop {
-        let loaded = run_final(
-            deps.migrations.as_ref(),
-            deps.records.as_ref(),
-            &flow.event,
-            &flow.token,
-            &flow.deadline,
-            cfg.poll_interval,
-            cfg.deadline_margin,
-        )
-        .await;
-        return match loaded {
-            Ok(FinalMigration::Done { note, load }) => {
-                if injected(Defect::FinalMigrationOutlivesTheStop) {
-                    return Ok(Migrated::Done(note));
-                }
-                // Taken before the destroy starts: whatever happens next, a later stop loads again.
-                if !take_final(deps.records.as_ref(), &flow.event, &load)
-                    .await
-                    .map_err(migrate)?
-                {
-                    info!(event_id = %flow.event, "the final load's record was cleared by a failed stop: loading again");
-                    continue;
-                }
-                Ok(Migrated::Done(note))
-            }
-            Ok(FinalMigration::Pending) => Ok(Migrated::Pending),
-            Ok(FinalMigration::Taken) => Ok(Migrated::Again),
-            // The tier (and its task) went meanwhile: another invocation of the stop destroyed it.
-            Err(_) if flow.state_resources().await? == 0 => Ok(Migrated::Again),
-            Err(e) if flow.force => {
-                warn!(event_id = %flow.event, error = %e, "final migration not confirmed; forced stop destroys anyway");
-                flow.notify(&format!(
-                    ":warning: event-tier *{}*: stop FORCED: the final migration was not confirmed ({e}); destroying the event tier anyway. The RDS final snapshot is kept.",
-                    flow.event
-                ))
-                .await;
-                Ok(Migrated::Done(format!(
-                    "final migration NOT confirmed (forced): {e}"
-                )))
-            }
-            Err(e) => {
-                let why = match e {
-                    Error::Migration(m) => m,
-                    other => other.to_string(),
-                };
-                Err(migrate(Error::Migration(format!(
-                    "{why}; nothing was destroyed: stop again to retry, or with \"force\": true to destroy without it"
-                ))))
-            }
-        };
-    }
-}
-
-async fn forget_final_migration(flow: &Flow<'_>) {
-    if let Err(e) = flow
-        .deps
-        .records
-        .set_final_migration(&flow.event, None)
-        .await
-    {
-        warn!(event_id = %flow.event, error = %e, "could not clear the final migration record");
-    }
-}
-
 /// Follows the destroy to its end; then the runner is retired (no run can start on it any more),
 /// terminated and checked for leftovers.
 async fn destroyed(
@@ -328,90 +245,6 @@ async fn destroyed(
         migrated.map(|m| m + "; ").unwrap_or_default()
     );
     retired(flow, &iid, Some(run), note).await
-}
-
-/// Terminates the retired runner (no run can start on it), checks for leftovers and reports; the
-/// run's outcome once.
-async fn retired(flow: &Flow<'_>, iid: &str, run: Option<RunId>, note: String) -> Step<Outcome> {
-    let deps = flow.deps;
-    let terminate = |e| StepError {
-        error: FlowError::new(Stage::Terminate, e),
-        run: run.clone(),
-    };
-    deps.fleet
-        .terminate_and_wait(iid, deps.config.runner.ready_timeout)
-        .await
-        .map_err(terminate)?;
-    if let Err(e) = deps.records.release_runner(&flow.event).await {
-        warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
-    }
-    let (leftovers, check) = check_leftovers(flow).await;
-    let what = format!("{note}; runner `{iid}` terminated; {check}");
-    let (icon, title, status) = if leftovers.is_empty() {
-        (":white_check_mark:", "stop succeeded", Status::Destroyed)
-    } else {
-        let s = Status::DestroyedWithLeftovers;
-        (":warning:", "stop finished with leftovers", s)
-    };
-    let took = human(flow.started.elapsed());
-    let told = match &run {
-        Some(run) => {
-            let text = format!(
-                "{icon} event-tier *{}*: {title} in {took}: {what} (run `{run}`)",
-                flow.event
-            );
-            flow.report_run(run, &text).await
-        }
-        None => {
-            flow.notify(&format!(
-                "{icon} event-tier *{}*: {title} in {took}: {what}",
-                flow.event
-            ))
-            .await
-        }
-    };
-    let mut o = flow.outcome(status, run, Some(iid.to_owned()), what, told);
-    o.leftovers = leftovers;
-    Ok(o)
-}
-
-async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
-    if let Err(e) = flow.deps.records.release_runner(&flow.event).await {
-        warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
-    }
-    let msg = format!("the event tier is already down: {why}");
-    let told = flow
-        .notify(&format!(
-            ":information_source: event-tier *{}*: stop: {msg}, checked in {}",
-            flow.event,
-            human(flow.started.elapsed())
-        ))
-        .await;
-    flow.outcome(Status::AlreadyDown, None, None, msg, told)
-}
-
-/// What is still tagged with the event, and a sentence saying so.
-async fn check_leftovers(flow: &Flow<'_>) -> (Vec<String>, String) {
-    let runner_left = match flow.deps.fleet.find(&flow.event).await {
-        Ok(r) => r.map(|r| format!("runner {}", r.instance_id)),
-        Err(e) => Some(format!("runner state unknown ({e})")),
-    };
-    match flow.deps.inventory.leftovers(&flow.event).await {
-        Ok(mut arns) => {
-            arns.extend(runner_left);
-            let check = if arns.is_empty() {
-                "nothing tagged with the event remains".to_owned()
-            } else {
-                format!("still tagged with the event: {}", arns.join(", "))
-            };
-            (arns, check)
-        }
-        Err(e) => {
-            warn!(event_id = %flow.event, error = %e, "could not list what is left");
-            let arns: Vec<String> = runner_left.into_iter().collect();
-            (arns, format!("could not check for leftovers: {e}"))
-        }
-    }
 }
 
 fn runner_gone(run: &RunId) -> FlowError {

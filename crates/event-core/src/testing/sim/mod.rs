@@ -9,17 +9,22 @@
 //! editing the state by hand, and starts delivered after the event's stop (an operator's re-run:
 //! they bring the tier back up, which is what a re-run is for).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::world::{Knobs, Rng, SlackMode, World};
+mod checks;
+mod plan;
+
+pub use plan::config;
+
+use super::world::{Rng, World};
 use crate::clock::Instant;
-use crate::config::Config;
 use crate::flows::{Deadline, Defect, Invocation, Outcome, Told};
 use crate::run::Action;
+use checks::check_reports;
+use plan::knobs;
 
 /// What one seed did.
 #[derive(Debug, Clone)]
@@ -53,59 +58,6 @@ impl SeedReport {
 const EVENT: &str = "winter-sale-2026";
 const START_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
 const STOP_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-stop";
-
-/// The functions' settings in the simulation (the defaults of a deployment).
-pub fn config() -> Config {
-    let vars: HashMap<String, String> = [
-        ("EVENT_TIER_STATE_BUCKET", "state"),
-        ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:key"),
-        ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook"),
-        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
-        ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
-        ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
-        (
-            "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
-            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
-        ),
-        (
-            "EVENT_TIER_FOLLOW_UP_ROLE_ARN",
-            "arn:aws:iam::1:role/follow",
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    Config::from_vars(vars).expect("the simulation's settings")
-}
-
-/// The faults of a seed: each kind present in some seeds, absent in others.
-fn knobs(rng: &mut Rng) -> Knobs {
-    let mut k = Knobs::calm();
-    let some = |p: f64, rng: &mut Rng| if rng.chance(0.35) { p } else { 0.0 };
-    k.s3_conflict = some(0.2, rng);
-    k.s3_lost_answer = some(0.2, rng);
-    k.schedule_fails = some(0.15, rng);
-    k.launch_fails = some(0.3, rng);
-    k.user_data_fails = some(0.3, rng);
-    k.ready_flaps = some(0.2, rng);
-    k.ssh_drops = some(0.05, rng);
-    k.runner_dies = some(0.1, rng);
-    k.run_fails = some(0.15, rng);
-    k.load_fails = some(0.2, rng);
-    k.slack = match rng.range(0, 9) {
-        0 => SlackMode::Down,
-        1 => SlackMode::Refusing(0.3),
-        2 => SlackMode::LandsThenTimesOut(0.3),
-        _ => SlackMode::Healthy,
-    };
-    if rng.chance(0.3) {
-        // Short runs: the interleavings of runs that end between two steps of a flow.
-        k.apply = (5, 120);
-        k.destroy = (5, 120);
-        k.load = (5, 120);
-    }
-    k
-}
 
 /// One delivery of a payload to a function.
 #[derive(Debug, Clone)]
@@ -413,32 +365,6 @@ fn fire(
             },
             rng,
         );
-    }
-}
-
-/// With Slack healthy, every run's outcome is posted exactly once; with Slack failing, at least once
-/// or a function's result says Slack was not told.
-fn check_reports(world: &World, knobs: &Knobs, not_told: bool, violations: &mut Vec<String>) {
-    let posts = world.posts();
-    for run in world.runs() {
-        let n = posts
-            .iter()
-            .filter(|p| p.outcome_of.as_deref() == Some(run.id.as_str()))
-            .count();
-        let healthy = knobs.slack == SlackMode::Healthy;
-        if healthy && run.finished && n != 1 {
-            violations.push(format!(
-                "run {} of {} finished and its outcome was posted {n} times",
-                run.id, run.event
-            ));
-        } else if healthy && n > 1 {
-            violations.push(format!("run {} was reported {n} times", run.id));
-        } else if !healthy && run.finished && n == 0 && !not_told {
-            violations.push(format!(
-                "run {} finished, Slack never heard of it and no result says so",
-                run.id
-            ));
-        }
     }
 }
 

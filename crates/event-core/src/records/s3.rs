@@ -1,0 +1,92 @@
+//! The state bucket in S3: the objects the records keep, and S3's conditional create.
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::{Create, Objects};
+use crate::error::{Result, aws};
+
+/// The state bucket in S3.
+pub struct S3Objects {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Objects {
+    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
+        Self { client, bucket }
+    }
+}
+
+#[async_trait]
+impl Objects for S3Objects {
+    async fn create(&self, key: &str, body: &[u8]) -> Result<Create> {
+        let res = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Create::Created),
+            Err(e) if e.code() == Some("PreconditionFailed") => Ok(Create::Exists),
+            Err(e) if e.code() == Some("ConditionalRequestConflict") => Ok(Create::Conflict),
+            Err(e) => Err(aws("s3", "PutObject", e)),
+        }
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| crate::error::Error::Aws {
+                        service: "s3",
+                        operation: "GetObject",
+                        code: None,
+                        message: e.to_string(),
+                        transient: true,
+                    })?;
+                Ok(Some(bytes.to_vec()))
+            }
+            Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
+            Err(e) => Err(aws("s3", "GetObject", e)),
+        }
+    }
+
+    async fn put(&self, key: &str, body: &[u8]) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws("s3", "PutObject", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws("s3", "DeleteObject", e))?;
+        Ok(())
+    }
+}

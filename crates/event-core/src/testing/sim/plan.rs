@@ -1,0 +1,59 @@
+//! The settings and the faults of a seed.
+
+use std::collections::HashMap;
+
+use crate::config::Config;
+use crate::testing::world::{Knobs, Rng, SlackMode};
+
+/// The functions' settings in the simulation (the defaults of a deployment).
+pub fn config() -> Config {
+    let vars: HashMap<String, String> = [
+        ("EVENT_TIER_STATE_BUCKET", "state"),
+        ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:key"),
+        ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook"),
+        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
+        ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
+        ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
+        (
+            "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
+            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+        ),
+        (
+            "EVENT_TIER_FOLLOW_UP_ROLE_ARN",
+            "arn:aws:iam::1:role/follow",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Config::from_vars(vars).expect("the simulation's settings")
+}
+
+/// The faults of a seed: each kind present in some seeds, absent in others.
+pub(super) fn knobs(rng: &mut Rng) -> Knobs {
+    let mut k = Knobs::calm();
+    let some = |p: f64, rng: &mut Rng| if rng.chance(0.35) { p } else { 0.0 };
+    k.s3_conflict = some(0.2, rng);
+    k.s3_lost_answer = some(0.2, rng);
+    k.schedule_fails = some(0.15, rng);
+    k.launch_fails = some(0.3, rng);
+    k.user_data_fails = some(0.3, rng);
+    k.ready_flaps = some(0.2, rng);
+    k.ssh_drops = some(0.05, rng);
+    k.runner_dies = some(0.1, rng);
+    k.run_fails = some(0.15, rng);
+    k.load_fails = some(0.2, rng);
+    k.slack = match rng.range(0, 9) {
+        0 => SlackMode::Down,
+        1 => SlackMode::Refusing(0.3),
+        2 => SlackMode::LandsThenTimesOut(0.3),
+        _ => SlackMode::Healthy,
+    };
+    if rng.chance(0.3) {
+        // Short runs: the interleavings of runs that end between two steps of a flow.
+        k.apply = (5, 120);
+        k.destroy = (5, 120);
+        k.load = (5, 120);
+    }
+    k
+}
