@@ -523,6 +523,31 @@ async fn force_is_only_for_stop_and_must_be_a_boolean() {
     assert!(recorder.calls().is_empty());
 }
 
+#[tokio::test]
+async fn a_follow_up_of_the_other_functions_run_is_refused_before_any_call() {
+    let (recorder, deps) = recording_deps();
+    let ev = |p: Value| LambdaEvent::new(p, Context::default());
+    // event-stop following an apply would terminate the runner with the tier up.
+    let apply = json!({"event_id": "a", "follow": {"run_id": "apply-20261202t101500-3fa9c1"}});
+    let err = event_stop::handle(ev(apply), &deps).await.unwrap_err();
+    assert_eq!(err.error_type, "InvalidInput");
+    assert!(
+        err.error_message
+            .contains("`follow.run_id` is a run of `apply`: event-stop follows only destroy runs"),
+        "{}",
+        err.error_message
+    );
+    let destroy = json!({"event_id": "a", "follow": {"run_id": "destroy-20261202t101500-3fa9c1"}});
+    let err = event_start::handle(ev(destroy), &deps).await.unwrap_err();
+    assert!(
+        err.error_message
+            .contains("`follow.run_id` is a run of `destroy`: event-start follows only apply runs"),
+        "{}",
+        err.error_message
+    );
+    assert!(recorder.calls().is_empty(), "{:?}", recorder.calls());
+}
+
 #[test]
 fn raw_bodies_that_are_not_json_or_too_large_are_refused() {
     let declared = Module::embedded().unwrap().variables;

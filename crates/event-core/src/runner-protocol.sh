@@ -41,6 +41,25 @@ exec)
   export TF_IN_AUTOMATION=1 TF_INPUT=0
   cd "$run_dir/module" || exit 1
   stage() { echo "$1" > "$dir/stage"; echo "== event-tier: $1"; }
+  # A Terraform command that takes the state lock. A lock left by a run of this runner that was
+  # killed (this run holds the event's lock here, so no other run of it is alive on this runner) is
+  # broken once; one held elsewhere is named, with what to do (docs/runbook.md, stale state lock).
+  tf() {
+    local rc=0 id who
+    terraform "$@" 2>&1 | tee "$dir/tf.out"
+    rc=${PIPESTATUS[0]}
+    grep -q 'Error acquiring the state lock' "$dir/tf.out" || return "$rc"
+    id=$(sed -n 's/^[^A-Za-z]*ID: *\([0-9a-f-]*\).*/\1/p' "$dir/tf.out" | head -n 1)
+    who=$(sed -n 's/^[^A-Za-z]*Who: *\([^ ]*\).*/\1/p' "$dir/tf.out" | head -n 1)
+    if [ -n "$id" ] && [ "$who" = "$(id -un)@$(hostname)" ]; then
+      echo "== event-tier: breaking state lock $id, left by a killed run of this runner ($who)"
+      terraform force-unlock -force "$id" || return "$rc"
+      terraform "$@"
+      return $?
+    fi
+    echo "== event-tier: the state is locked by $who (lock $id); if no run of this event is alive there, unlock it and run again (docs/runbook.md: stale state lock)"
+    return "$rc"
+  }
   code=0
   date +%s%N > "$dir/started_ns"
   stage init
@@ -50,16 +69,16 @@ exec)
     apply)
       stage plan
       pc=0
-      terraform plan -input=false -no-color -detailed-exitcode -out=tfplan || pc=$?
+      tf plan -input=false -no-color -detailed-exitcode -out=tfplan || pc=$?
       case "$pc" in
       0) touch "$dir/nochange" ;;
-      2) stage apply; terraform apply -input=false -no-color -auto-approve tfplan || code=$? ;;
+      2) stage apply; tf apply -input=false -no-color -auto-approve tfplan || code=$? ;;
       *) code=$pc ;;
       esac
       ;;
     destroy)
       stage destroy
-      terraform destroy -input=false -no-color -auto-approve || code=$?
+      tf destroy -input=false -no-color -auto-approve || code=$?
       ;;
     *) echo "unknown action $action"; code=2 ;;
     esac
