@@ -7,28 +7,7 @@ use event_core::testing::sim;
 
 /// Seeds that still break an invariant, each with what it shows (docs/testing.md, "Simulation").
 /// A seed that starts failing and is not here fails the test; so does one here that passes again.
-const KNOWN_OPEN: &[(u64, &str)] = &[
-    (
-        315,
-        "a run's outcome is not told when Slack fails and the result does not say so",
-    ),
-    (579, "the event is left up with no stop failure told"),
-    (
-        3615,
-        "a run's outcome is not told when Slack fails and the result does not say so",
-    ),
-    (
-        4114,
-        "a run's outcome posted twice after its mark could not be written",
-    ),
-    (4271, "a destroy run's outcome is never told"),
-    (
-        6956,
-        "a run's outcome is not told when Slack fails and the result does not say so",
-    ),
-    (7554, "the event is left up with no stop failure told"),
-    (7557, "a destroy run's outcome is never told"),
-];
+const KNOWN_OPEN: &[(u64, &str)] = &[];
 
 #[test]
 fn ten_thousand_seeds_keep_every_invariant_but_the_known_open_ones() {

@@ -50,7 +50,8 @@ impl Flow<'_> {
             .map_err(|e| by_hand(format!("the follow-up could not be scheduled ({e})")))
     }
 
-    /// The outcome of work still going when this invocation must return.
+    /// The outcome of work still going when this invocation must return; `what` says what goes on
+    /// ("terraform apply (run …) still runs").
     pub async fn hand_over(
         &self,
         what: &str,
@@ -70,7 +71,7 @@ impl Flow<'_> {
             Status::InProgress,
             run.cloned(),
             instance_id,
-            format!("{what} still runs; {how}"),
+            format!("{what}; {how}"),
             Told::Nothing,
         );
         o.follow_up = Some(name);

@@ -33,6 +33,7 @@ impl Flow<'_> {
             }
             Err(e) => {
                 warn!(event_id = %self.event, error = %e, "slack notification failed");
+                *self.missed.lock().expect("missed") = Some(e.to_string());
                 Told::NotTold(e.to_string())
             }
         }
@@ -112,6 +113,7 @@ impl Flow<'_> {
             Some(run) => self.report_run(run, &text).await,
             None => self.notify(&text).await,
         };
+        error.told = self.unless_missed(error.told);
         match (error.told.clone(), run) {
             (Told::AlreadyTold, Some(run)) => Ok(self.outcome(
                 Status::AlreadyReported,

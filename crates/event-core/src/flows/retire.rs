@@ -63,11 +63,23 @@ pub(super) async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
         warn!(event_id = %flow.event, error = %e, "could not release the runner claim");
     }
     let msg = format!("the event tier is already down: {why}");
+    let took = human(flow.started.elapsed());
+    // The last run was a destroy whose invocation ended before telling it: told here, once.
+    if let Ok(Some(run)) = flow.deps.records.last_run(&flow.event).await
+        && run.action() == crate::run::Action::Destroy
+    {
+        let text = format!(
+            ":white_check_mark: event-tier *{}*: stop succeeded: the event tier is down: no resources in its state and no runner (run `{run}`)",
+            flow.event
+        );
+        if flow.report_run(&run, &text).await == super::Told::Told {
+            return flow.outcome(Status::AlreadyDown, Some(run), None, msg, super::Told::Told);
+        }
+    }
     let told = flow
         .notify(&format!(
-            ":information_source: event-tier *{}*: stop: {msg}, checked in {}",
-            flow.event,
-            human(flow.started.elapsed())
+            ":information_source: event-tier *{}*: stop: {msg}, checked in {took}",
+            flow.event
         ))
         .await;
     flow.outcome(Status::AlreadyDown, None, None, msg, told)

@@ -30,6 +30,8 @@ pub(crate) struct Flow<'a> {
     pub force: bool,
     /// The reports this invocation made (a mark holding its token is its own only once).
     pub reported: std::sync::Mutex<Vec<String>>,
+    /// Why a post of this invocation failed, if one did: its result then says Slack was not told.
+    pub missed: std::sync::Mutex<Option<String>>,
 }
 
 /// A step's failure, and the run whose outcome it is (reported once), if any.
@@ -87,6 +89,7 @@ impl<'a> Flow<'a> {
             vars: req.vars.clone(),
             force: req.force,
             reported: Default::default(),
+            missed: Default::default(),
         }
     }
 
@@ -125,6 +128,7 @@ impl<'a> Flow<'a> {
         message: String,
         told: Told,
     ) -> Outcome {
+        let told = self.unless_missed(told);
         Outcome {
             event_id: self.event.to_string(),
             status,
@@ -135,6 +139,14 @@ impl<'a> Flow<'a> {
             leftovers: Vec::new(),
             follow_up: None,
             told,
+        }
+    }
+
+    /// `told`, unless a post of this invocation failed: then the result says Slack was not told.
+    pub fn unless_missed(&self, told: Told) -> Told {
+        match (&told, self.missed.lock().expect("missed").clone()) {
+            (Told::NotTold(_), _) | (_, None) => told,
+            (_, Some(why)) => Told::NotTold(why),
         }
     }
 
@@ -167,6 +179,10 @@ impl<'a> Flow<'a> {
             .map_err(|e| FlowError::new(Stage::of_run(RunStage::Queued, self.action), e))?;
         if let Started::Started(id) = &started {
             info!(event_id = %self.event, run_id = %id, "terraform {} running", self.action);
+            // Beside the state: a run that ends after its runner is gone can still be told.
+            if let Err(e) = self.deps.records.set_last_run(&self.event, id).await {
+                tracing::warn!(event_id = %self.event, run_id = %id, error = %e, "cannot record the run");
+            }
         }
         Ok(started)
     }
@@ -177,7 +193,7 @@ impl<'a> Flow<'a> {
         match self.follow(link, run).await {
             Ok(Followed::Finished(f)) => Ok(RunEnd::Finished(f)),
             Ok(Followed::Pending) => {
-                let what = format!("terraform {} (run {run})", run.action());
+                let what = format!("terraform {} (run {run}) still runs", run.action());
                 let o = self
                     .hand_over(&what, Some(run), Some(link.instance_id.clone()))
                     .await?;

@@ -113,7 +113,8 @@ async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
             Migrated::Done(note) => Some(note),
             Migrated::Pending => {
                 return Ok(Some(
-                    flow.hand_over("the final migration", None, None).await?,
+                    flow.hand_over("the final migration still runs", None, None)
+                        .await?,
                 ));
             }
             Migrated::Again => return Ok(None),
@@ -185,7 +186,7 @@ async fn wait_out(
     }
     let mut o = flow
         .hand_over(
-            &format!("terraform apply (run {apply}), which the stop waits for,"),
+            &format!("terraform apply (run {apply}), which the stop waits for, still runs"),
             None,
             Some(runner.instance_id.clone()),
         )

@@ -15,6 +15,7 @@ pub use s3::S3Objects;
 
 use crate::error::Result;
 use crate::payload::EventId;
+use crate::run::RunId;
 
 /// The S3 key of an event's Terraform state.
 pub fn state_key(event: &EventId) -> String {
@@ -37,6 +38,10 @@ fn successor_key(event: &EventId, stale_token: &str) -> String {
 pub struct Claim {
     pub key: String,
     pub token: String,
+}
+
+fn last_run_key(event: &EventId) -> String {
+    format!("events/{event}/last-run")
 }
 
 fn migration_key(event: &EventId) -> String {
@@ -102,6 +107,9 @@ pub trait Records: Send + Sync {
     async fn unmark_reported(&self, event: &EventId, key: &str) -> Result<()>;
     /// The number of resources in the event's Terraform state; None when there is no state.
     async fn state_resources(&self, event: &EventId) -> Result<Option<usize>>;
+    /// The last run started for the event (its runner may be gone since).
+    async fn last_run(&self, event: &EventId) -> Result<Option<RunId>>;
+    async fn set_last_run(&self, event: &EventId, run: &RunId) -> Result<()>;
     /// The final migration of the stop being carried out, if any.
     async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>>;
     /// Claims the final migration unless one is claimed: the record that stands (ours when equal).
@@ -272,6 +280,19 @@ impl Records for StateRecords {
                 message: format!("the state at {} is not a Terraform state", state_key(event)),
                 transient: false,
             })
+    }
+
+    async fn last_run(&self, event: &EventId) -> Result<Option<RunId>> {
+        Ok(self
+            .read_token(&last_run_key(event))
+            .await?
+            .and_then(|r| RunId::parse(&r)))
+    }
+
+    async fn set_last_run(&self, event: &EventId, run: &RunId) -> Result<()> {
+        self.objects
+            .put(&last_run_key(event), run.as_str().as_bytes())
+            .await
     }
 
     async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>> {

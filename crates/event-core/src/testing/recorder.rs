@@ -114,6 +114,12 @@ impl Records for Recorder {
     async fn state_resources(&self, _: &EventId) -> Result<Option<usize>> {
         Err(self.record("records.state_resources"))
     }
+    async fn last_run(&self, _: &EventId) -> Result<Option<crate::run::RunId>> {
+        Err(self.record("records.last_run"))
+    }
+    async fn set_last_run(&self, _: &EventId, _: &crate::run::RunId) -> Result<()> {
+        Err(self.record("records.set_last_run"))
+    }
     async fn final_migration(&self, _: &EventId) -> Result<Option<FinalLoad>> {
         Err(self.record("records.final_migration"))
     }

@@ -250,6 +250,7 @@ async fn life(seed: u64) -> SeedReport {
                         s,
                         &mut lost_follow_up,
                         &world,
+                        stop_at,
                     );
                     continue;
                 }
@@ -264,7 +265,7 @@ async fn life(seed: u64) -> SeedReport {
         tokio::select! {
             biased;
             Some(s) = schedules.recv() => {
-                fire(&mut tasks, &mut spawn, &mut rng, s, &mut lost_follow_up, &world);
+                fire(&mut tasks, &mut spawn, &mut rng, s, &mut lost_follow_up, &world, stop_at);
             }
             Some(joined) = tasks.join_next() => {
                 let (d, ended) = joined.expect("a delivery never panics");
@@ -341,10 +342,20 @@ fn fire(
     s: super::world::Schedule,
     lost: &mut bool,
     world: &World,
+    stop_at: Instant,
 ) {
     if rng.chance(0.02) {
         world.note(format!("follow-up {} lost", s.name));
         *lost = true;
+        return;
+    }
+    // A start handed over whole (no run yet) is a retry of the start: like Lambda's retries, none is
+    // delivered after the stop (see the module's docs).
+    if s.action == Action::Apply && s.payload.get("follow").is_none() && s.at >= stop_at {
+        world.note(format!(
+            "follow-up {} of a start not delivered after the stop",
+            s.name
+        ));
         return;
     }
     let times = if rng.chance(0.15) { 2 } else { 1 };
@@ -354,12 +365,22 @@ fn fire(
         } else {
             0
         };
+        let at = s.at.max(Instant::now()) + Duration::from_secs(late);
+        // A start handed over whole (no run yet) is a retry of the start: like Lambda's retries,
+        // none is delivered after the stop (see the module's docs).
+        if s.action == Action::Apply && s.payload.get("follow").is_none() && at >= stop_at {
+            world.note(format!(
+                "follow-up {} of a start not delivered after the stop",
+                s.name
+            ));
+            continue;
+        }
         spawn(
             tasks,
             Delivery {
                 action: s.action,
                 payload: s.payload.clone(),
-                at: s.at.max(Instant::now()) + Duration::from_secs(late),
+                at,
                 attempt: 1,
                 follow_up: true,
             },

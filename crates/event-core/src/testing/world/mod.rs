@@ -114,6 +114,8 @@ pub struct RunRecord {
     pub id: String,
     pub event: String,
     pub finished: bool,
+    /// When it ended (or was due to).
+    pub ended: Instant,
 }
 
 #[derive(Default)]
@@ -357,6 +359,7 @@ impl World {
                 id: r.id.to_string(),
                 event: r.event.clone(),
                 finished: r.phase == RunPhase::Done,
+                ended: r.ends,
             })
             .collect()
     }

@@ -13,13 +13,12 @@ impl Objects for World {
         };
         let mut st = self.st();
         // 409 answers a conditional write while another one of the same key is in flight: one
-        // that came within the last half second.
+        // that landed within the last half second.
         let now = Instant::now();
         let recent = st
             .creates
             .get(key)
             .is_some_and(|at| now.duration_since(*at) < Duration::from_millis(500));
-        st.creates.insert(key.to_owned(), now);
         if conflict && recent {
             drop(st);
             self.note(format!("s3 409 on {key}"));
@@ -29,6 +28,7 @@ impl Objects for World {
             return Ok(Create::Exists);
         }
         st.objects.insert(key.to_owned(), body.to_vec());
+        st.creates.insert(key.to_owned(), now);
         if lost {
             // The write landed; its answer was lost and the SDK's retry got 412.
             let t = self.t();
