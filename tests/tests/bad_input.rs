@@ -1,8 +1,6 @@
 //! Bad input: every kind of malformed payload is refused by the handler with an error naming the
 //! problem, before any AWS, SSH or Slack call (the dependencies record every call).
 
-use std::collections::HashMap;
-
 use event_core::module::Module;
 use event_core::payload::{self, Input, Purpose};
 use event_core::testing::Recorder;
@@ -12,27 +10,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 fn recording_deps() -> (Recorder, Deps) {
-    let vars: HashMap<String, String> = [
-        ("EVENT_TIER_STATE_BUCKET", "state"),
-        (
-            "EVENT_TIER_RUNNER_KEY_SECRET_ARN",
-            "arn:aws:secretsmanager:us-east-1:1:secret:key",
-        ),
-        (
-            "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN",
-            "arn:aws:secretsmanager:us-east-1:1:secret:hook",
-        ),
-        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
-        ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
-        ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
-        (
-            "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
-            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let vars = event_core::testing::required_settings();
     let recorder = Recorder::default();
     let deps = recorder.deps(
         Config::from_vars(vars).unwrap(),

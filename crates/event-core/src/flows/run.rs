@@ -207,6 +207,31 @@ impl<'a> Flow<'a> {
         }
     }
 
+    /// The last run started on the runner, and whether it is in progress.
+    pub async fn last_run(&self, link: &Link) -> Result<Option<crate::run::LastRun>, FlowError> {
+        link.host()
+            .last()
+            .await
+            .map_err(|e| FlowError::new(Stage::Runner, e))
+    }
+
+    /// A followed run whose runner is gone: it ended without an outcome anyone can read.
+    pub fn runner_gone(&self, run: &RunId) -> FlowError {
+        let again = match self.action {
+            Action::Apply => "start again to re-apply",
+            Action::Destroy => "stop again to destroy",
+        };
+        FlowError::new(
+            Stage::Runner,
+            Error::Runner {
+                instance_id: "-".into(),
+                reason: format!(
+                    "the event's runner is gone, so run {run} ended without an outcome; {again}"
+                ),
+            },
+        )
+    }
+
     /// The failure of a finished run, as its outcome.
     pub fn run_failed(&self, run: &RunId, f: Finished, note: &str) -> StepError {
         StepError::of_run(

@@ -32,18 +32,14 @@ pub async fn run(
 async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
     if let Some(run) = follow {
         let Some(runner) = flow.find_runner().await? else {
-            return Err(StepError::of_run(runner_gone(&run), &run));
+            return Err(StepError::of_run(flow.runner_gone(&run), &run));
         };
         let mut link = flow.connect(&runner).await?;
         return applied(flow, &mut link, &runner, run).await;
     }
     let runner = flow.acquire().await?;
     let mut link = flow.connect(&runner).await?;
-    let last = link
-        .host()
-        .last()
-        .await
-        .map_err(|e| FlowError::new(Stage::Runner, e))?;
+    let last = flow.last_run(&link).await?;
     if let Some(LastRun {
         run,
         running: false,
@@ -147,17 +143,5 @@ async fn destroy_in_progress(flow: &Flow<'_>, runner: &Runner, other: RunId) -> 
         Some(runner.instance_id.clone()),
         msg,
         told,
-    )
-}
-
-fn runner_gone(run: &RunId) -> FlowError {
-    FlowError::new(
-        Stage::Runner,
-        Error::Runner {
-            instance_id: "-".into(),
-            reason: format!(
-                "the event's runner is gone, so run {run} ended without an outcome; start again to re-apply"
-            ),
-        },
     )
 }

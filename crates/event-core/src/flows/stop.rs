@@ -75,11 +75,7 @@ async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
         None => flow.acquire().await?,
     };
     let mut link = flow.connect(&runner).await?;
-    let last = link
-        .host()
-        .last()
-        .await
-        .map_err(|e| FlowError::new(Stage::Runner, e))?;
+    let last = flow.last_run(&link).await?;
     match last {
         // The destroy of a stop delivered earlier: joined, not started again. One that ended and
         // left the tier down is finished here (its invocation could not hand it over).
@@ -147,7 +143,7 @@ async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
 /// after the destroy, and the outcome is told here if nobody did), or the runner died mid-run.
 async fn gone(flow: &Flow<'_>, run: RunId) -> Step<Outcome> {
     if flow.state_resources().await? > 0 {
-        return Err(StepError::of_run(runner_gone(&run), &run));
+        return Err(StepError::of_run(flow.runner_gone(&run), &run));
     }
     let msg = "the event tier is down: its state is empty and its runner gone".to_owned();
     let text = format!(
@@ -246,16 +242,4 @@ async fn destroyed(
         migrated.map(|m| m + "; ").unwrap_or_default()
     );
     retired(flow, &iid, Some(run), note).await
-}
-
-fn runner_gone(run: &RunId) -> FlowError {
-    FlowError::new(
-        Stage::Runner,
-        Error::Runner {
-            instance_id: "-".into(),
-            reason: format!(
-                "the event's runner is gone, so run {run} ended without an outcome; stop again to destroy"
-            ),
-        },
-    )
 }

@@ -1,31 +1,15 @@
 //! The settings and the faults of a seed.
 
-use std::collections::HashMap;
-
 use crate::config::Config;
 use crate::testing::world::{Knobs, Rng, SlackMode};
 
-/// The functions' settings in the simulation (the defaults of a deployment).
+/// The functions' settings in the simulation (the defaults of a deployment, with follow-ups).
 pub fn config() -> Config {
-    let vars: HashMap<String, String> = [
-        ("EVENT_TIER_STATE_BUCKET", "state"),
-        ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:key"),
-        ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook"),
-        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
-        ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
-        ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
-        (
-            "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
-            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
-        ),
-        (
-            "EVENT_TIER_FOLLOW_UP_ROLE_ARN",
-            "arn:aws:iam::1:role/follow",
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let mut vars = crate::testing::required_settings();
+    vars.insert(
+        "EVENT_TIER_FOLLOW_UP_ROLE_ARN".into(),
+        "arn:aws:iam::123456789012:role/event-tier-follow-up".into(),
+    );
     Config::from_vars(vars).expect("the simulation's settings")
 }
 
