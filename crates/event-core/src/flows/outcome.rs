@@ -164,3 +164,30 @@ pub struct Outcome {
     #[serde(flatten)]
     pub told: Told,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_says_whether_slack_was_told() {
+        let mut o = Outcome {
+            event_id: "winter-sale-2026".into(),
+            status: Status::Applied,
+            run_id: RunId::parse("apply-20261202t101500-3fa9c1"),
+            instance_id: None,
+            duration_ms: 5,
+            message: "Apply complete".into(),
+            leftovers: Vec::new(),
+            follow_up: None,
+            told: Told::Told,
+        };
+        let v = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["slack"], "told", "{v}");
+        assert_eq!(v["run_id"], "apply-20261202t101500-3fa9c1");
+        o.told = Told::NotTold("post failed: timed out".into());
+        let v = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["slack"], "not_told", "{v}");
+        assert_eq!(v["reason"], "post failed: timed out", "{v}");
+    }
+}
