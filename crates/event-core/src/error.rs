@@ -48,8 +48,6 @@ pub enum Error {
     Runner { instance_id: String, reason: String },
     #[error("terraform {action} {outcome}")]
     Terraform { action: String, outcome: String },
-    #[error("a {action} run for this event is already in progress (run {run_id})")]
-    Busy { action: String, run_id: String },
     #[error("event tier module: {0}")]
     Module(String),
     #[error("slack: {0}")]
@@ -67,7 +65,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Aws { transient, .. } => *transient,
-            Error::Ssh { .. } | Error::Busy { .. } | Error::Slack(_) | Error::Deadline(_) => true,
+            Error::Ssh { .. } | Error::Slack(_) | Error::Deadline(_) => true,
             _ => false,
         }
     }
@@ -82,7 +80,6 @@ impl Error {
             Error::Ssh { .. } => "Ssh",
             Error::Runner { .. } => "Runner",
             Error::Terraform { .. } => "Terraform",
-            Error::Busy { .. } => "Busy",
             Error::Module(_) => "Module",
             Error::Slack(_) => "Slack",
             Error::Migration(_) => "Migration",

@@ -251,7 +251,7 @@ fn read(
                 Some(_) => {
                     return Err(InputError::field(
                         field("follow.run_id"),
-                        "must be a run id as the functions write it (lower-case letters, digits and '-', at most 64)",
+                        "must be a run id as the functions write it (apply-… or destroy-…: lower-case letters, digits and '-', at most 64)",
                     ));
                 }
                 None => return Err(InputError::Missing(field("follow.run_id"))),
@@ -296,11 +296,9 @@ fn check_validations(
     })
 }
 
+/// A run id as the functions write it (one definition: [`crate::run::RunId::parse`]).
 pub(crate) fn is_run_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    crate::run::RunId::parse(s).is_some()
 }
 
 /// Accepts `{ "detail-type", "source", "detail": {...}, ... }` and returns the detail.

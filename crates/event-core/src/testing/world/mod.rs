@@ -375,16 +375,7 @@ impl World {
                 .any(|i| i.event == event && i.state != InstState::Terminated)
     }
 
-    /// Whether a run of the event is in progress.
-    pub fn run_in_progress(&self, event: &str) -> bool {
-        let mut st = self.st();
-        self.settle(&mut st);
-        st.runs
-            .iter()
-            .any(|r| r.event == event && r.phase == RunPhase::Running)
-    }
-
-    /// The instant of the world's last scheduled change (runs ending, loads ending).
+    /// Moves the world's time-driven state (runs ending, runners booting) on to now.
     pub fn settle_now(&self) {
         let mut st = self.st();
         self.settle(&mut st);
