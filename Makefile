@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 # Expanded only by the targets that run a built binary.
 TARGET_DIR = $(shell cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
-.PHONY: help simulate setup build release package sbom-check bench test lint tf-check checkov policy-lint deny local-up local-down demo
+.PHONY: help simulate setup build release package artifacts sbom-check bench test lint tf-check checkov policy-lint deny local-up local-down demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
@@ -19,6 +19,7 @@ help:
 	@echo "make local-down  stop it"
 	@echo "make release     build event-start, event-stop and event-alarm (release/ in cargo's target directory)"
 	@echo "make package     the functions' Lambda zips and their SBOMs in dist/ (what infra/control deploys), checked"
+	@echo "make artifacts   the runners' Terraform and provider mirror zips in dist/artifacts (what infra/control uploads)"
 	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
 	@echo "make simulate    the deterministic simulation: SEEDS=N seeds (20000), or SEED=n with its trace"
 	@echo "make deny        cargo-deny: advisories, licences, duplicate crates, crate sources (part of make lint)"
@@ -67,6 +68,13 @@ package: setup
 	@for f in $(LAMBDAS); do cp $(TARGET_DIR)/lambda/$$f/bootstrap.zip dist/$$f.zip; done
 	local/sbom.sh dist x86_64-unknown-linux-gnu vendored-openssl $(LAMBDAS)
 	$(PY) local/package_check.py --lock Cargo.lock $(foreach f,$(LAMBDAS),dist/$(f).zip)
+
+# The runners' artifacts for infra/control (dist/artifacts/): the pinned Terraform (the `terraform` on
+# PATH, which must be 1.11.4) and a provider mirror of exactly what infra/event-tier's lock file pins
+# (from /opt/tf-plugins, each provider checked against its h1: hash), as reproducible zips with
+# their sha256 sums (local/artifacts.py). Nothing is downloaded.
+artifacts:
+	python3 local/artifacts.py --out dist/artifacts --mirror $(or $(TF_PLUGINS),/opt/tf-plugins)
 
 # The SBOM half of `make package` without its release build (part of `make lint`): each function's
 # CycloneDX SBOM made in a scratch directory and checked against Cargo.lock.

@@ -6,7 +6,7 @@ locals {
   runner_subnet_id = coalesce(var.runner_subnet_id, var.private_subnet_ids[0])
 
   # The Configuration table of the project README. Settings set here win over function_environment.
-  function_environment = merge(var.function_environment, {
+  function_environment = merge(var.function_environment, local.artifacts_environment, {
     EVENT_TIER_STATE_BUCKET               = aws_s3_bucket.state.id
     EVENT_TIER_RUNNER_KEY_SECRET_ARN      = aws_secretsmanager_secret.runner_ssh_key.arn
     EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN   = aws_secretsmanager_secret.slack_webhook.arn

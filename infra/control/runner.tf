@@ -1,7 +1,11 @@
 # The runners: the EC2 instances (one per event, launched by the functions, not by Terraform) that
 # run the event tier's Terraform. Here: their network, their key pair, their role.
 
-# Network: SSH in from the functions only; HTTPS out (AWS APIs, the Terraform and dnf packages).
+# Network: SSH in from the functions only; HTTPS out to AWS's APIs and nothing else. Terraform and
+# its provider come from the runner artifacts bucket (artifacts.tf), so no rule is needed for
+# HashiCorp, the Terraform registry or a package repository. AWS's regional API endpoints have no
+# fixed addresses a rule could name (a VPC with interface endpoints for every service the tier uses
+# could narrow this to their prefix lists): the rule is port 443 only.
 
 resource "aws_security_group" "runner" {
   #checkov:skip=CKV2_AWS_5:Attached by the functions when they launch a runner (EVENT_TIER_RUNNER_SECURITY_GROUP_ID), not by Terraform.
@@ -22,7 +26,7 @@ resource "aws_vpc_security_group_ingress_rule" "runner_ssh_from_functions" {
 
 resource "aws_vpc_security_group_egress_rule" "runner_https" {
   security_group_id = aws_security_group.runner.id
-  description       = "AWS APIs for Terraform; the Terraform and dnf package repositories"
+  description       = "HTTPS to AWS APIs only (Terraform, the artifacts bucket, Secrets Manager, CloudWatch Logs)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -97,6 +101,12 @@ data "aws_iam_policy_document" "runner" {
     sid       = "HostKey"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_secretsmanager_secret.runner_host_key.arn]
+  }
+
+  statement {
+    sid       = "RunnerArtifacts"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/${local.artifacts_prefix}*"]
   }
 
   statement {

@@ -517,3 +517,33 @@ variable "log_bucket_force_destroy" {
   default     = false
   nullable    = false
 }
+
+# The runners' artifacts (artifacts.tf).
+
+variable "runner_artifacts_dir" {
+  description = "Directory holding the runners' artifacts that `make artifacts` builds (`terraform_1.11.4_linux_amd64.zip`, `provider-mirror_linux_amd64.zip`), relative to the working directory."
+  type        = string
+  default     = "../../dist/artifacts"
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for f in ["terraform_1.11.4_linux_amd64.zip", "provider-mirror_linux_amd64.zip"] :
+      fileexists("${var.runner_artifacts_dir}/${f}")
+    ])
+    error_message = "runner_artifacts_dir lacks terraform_1.11.4_linux_amd64.zip or provider-mirror_linux_amd64.zip: build them first (make artifacts; docs/deploying.md)."
+  }
+}
+
+variable "runner_artifacts_bucket_name" {
+  description = "Name of the runner artifacts bucket; null: `<name>-runner-artifacts-<account>-<region>`."
+  type        = string
+  default     = null
+}
+
+variable "runner_artifacts_force_destroy" {
+  description = "Let `terraform destroy` delete the artifacts bucket with its objects' old versions in it."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -219,6 +219,13 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
     for package in ["event-start.zip", "event-stop.zip", "event-alarm.zip"] {
         std::fs::copy(&fixture, dir.path().join("dist").join(package)).unwrap();
     }
+    // The runner artifacts: the module's placeholders (the real ones are the local stack's).
+    let artifacts = dir.path().join("dist/artifacts");
+    std::fs::create_dir(&artifacts).unwrap();
+    for entry in std::fs::read_dir(module.join("tests/fixtures/artifacts")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, artifacts.join(path.file_name().unwrap())).unwrap();
+    }
 
     let public = subnets(&stack, &["10.42.10.0/24", "10.42.11.0/24"]).await;
     let private = subnets(&stack, &["10.42.20.0/24", "10.42.21.0/24"]).await;
@@ -245,6 +252,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
         "start_zip_path": "dist/event-start.zip",
         "stop_zip_path": "dist/event-stop.zip",
         "alarm_zip_path": "dist/event-alarm.zip",
+        "runner_artifacts_dir": "dist/artifacts",
         "function_reserved_concurrency": -1,
         "log_retention_days": 1,
         "events": events(),

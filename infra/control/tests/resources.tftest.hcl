@@ -13,6 +13,7 @@ variables {
   start_zip_path         = "tests/fixtures/placeholder.zip"
   stop_zip_path          = "tests/fixtures/placeholder.zip"
   alarm_zip_path         = "tests/fixtures/placeholder.zip"
+  runner_artifacts_dir   = "tests/fixtures/artifacts"
   runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
   runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
   container_image        = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop:1.2.3"
@@ -110,7 +111,7 @@ run "functions_get_the_configuration_table_of_the_readme" {
   }
 
   assert {
-    condition = aws_lambda_function.start.environment[0].variables == tomap({
+    condition = aws_lambda_function.start.environment[0].variables == merge(tomap({
       EVENT_TIER_STATE_BUCKET               = "event-tier-state-123456789012-ap-northeast-2"
       EVENT_TIER_RUNNER_KEY_SECRET_ARN      = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:event/runner-ssh-key-20261201-AbCdEf"
       EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN   = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:event/slack-webhook-20261201-GhIjKl"
@@ -126,7 +127,12 @@ run "functions_get_the_configuration_table_of_the_readme" {
       EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP   = "event-follow-ups"
       EVENT_TIER_RUNNER_READY_TIMEOUT_SECS  = "900"
       EVENT_TIER_RUNNER_LOG_GROUP           = "/event/runner"
-    })
+      }), tomap({
+      EVENT_TIER_RUNNER_ARTIFACTS_BUCKET       = aws_s3_bucket.artifacts.id
+      EVENT_TIER_RUNNER_ARTIFACTS_PREFIX       = "runner/"
+      EVENT_TIER_RUNNER_TERRAFORM_SHA256       = filesha256("tests/fixtures/artifacts/terraform_1.11.4_linux_amd64.zip")
+      EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256 = filesha256("tests/fixtures/artifacts/provider-mirror_linux_amd64.zip")
+    }))
     error_message = "environment: ${jsonencode(aws_lambda_function.start.environment[0].variables)}"
   }
   assert {
