@@ -8,7 +8,7 @@ Measures, prints as a table and writes to target/bench/bench.json:
   event tier;
 - the start flow's own overhead: wall time less the runner's boot wait and Terraform's own time (as
   the runner measured it), split into AWS calls (with their count), SSH connect and authentication,
-  uploads, remote commands, Slack and the rest, from the `timings` line the function logs; and the
+  the transfer of the run's files, remote commands, Slack and the rest, from the `timings` line the function logs; and the
   floor: the same calls back to back (the sum of their measured durations);
 - zip sizes.
 Each figure is checked against its target; the exit status is 1 if any is missed.
@@ -234,7 +234,7 @@ def table(r):
         f"| **{s['own_ms']:.0f}** |",
         f"| - AWS calls ({t['aws_calls']}) | {b['aws']:.0f} |",
         f"| - SSH connect and authentication ({t['ssh_connects']}) | {b['ssh_connect']:.0f} |",
-        f"| - uploads ({t['uploads']} files) | {b['upload']:.0f} |",
+        f"| - transfers of the run's files ({t['uploads']}) | {b['upload']:.0f} |",
         f"| - remote commands outside the run ({t['remote_commands']}) | {b['remote_commands']:.0f} |",
         f"| - Slack ({t['slack_posts']}) | {b['slack']:.0f} |",
         f"| - everything else (noticing the run's end, logic, logging) | {b['other']:.0f} |",

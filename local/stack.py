@@ -212,8 +212,10 @@ def seed(endpoint, sink_port, ssh_dir):
     iam.add_role_to_instance_profile(InstanceProfileName="event-tier-runner", RoleName="event-tier-runner")
 
     vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24",
-                               AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    # The runner subnets, one per zone, in order of preference (a launch refused in one tries the next).
+    runner_subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{1 + i}.0/24",
+                                        AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+                      for i, az in enumerate(("a", "b"))]
     sg = ec2.create_security_group(GroupName="event-tier-runner", Description="event-tier runner",
                                    VpcId=vpc)["GroupId"]
 
@@ -264,7 +266,8 @@ def seed(endpoint, sink_port, ssh_dir):
         "EVENT_TIER_STATE_BUCKET": bucket,
         "EVENT_TIER_RUNNER_KEY_SECRET_ARN": key_arn,
         "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN": hook_arn,
-        "EVENT_TIER_RUNNER_SUBNET_ID": subnet,
+        "EVENT_TIER_RUNNER_SUBNET_IDS": ",".join(runner_subnets),
+        "EVENT_TIER_RUNNER_INSTANCE_TYPES": "t3.small,t3a.small",
         "EVENT_TIER_RUNNER_SECURITY_GROUP_ID": sg,
         "EVENT_TIER_RUNNER_INSTANCE_PROFILE": "event-tier-runner",
         "EVENT_TIER_LOCAL_VPC_ID": vpc,

@@ -3,22 +3,23 @@
 # function, its log group, its role, its policy and its alarm.
 
 locals {
-  runner_subnet_id = coalesce(var.runner_subnet_id, var.private_subnet_ids[0])
+  # Where a runner may be launched, in order: a launch refused for capacity tries the next.
+  runner_subnet_ids = coalesce(var.runner_subnet_ids, var.private_subnet_ids)
 
   # The Configuration table of the project README. Settings set here win over function_environment.
   function_environment = merge(var.function_environment, local.artifacts_environment, {
     EVENT_TIER_STATE_BUCKET               = aws_s3_bucket.state.id
     EVENT_TIER_RUNNER_KEY_SECRET_ARN      = aws_secretsmanager_secret.runner_ssh_key.arn
     EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN   = aws_secretsmanager_secret.slack_webhook.arn
-    EVENT_TIER_RUNNER_SUBNET_ID           = local.runner_subnet_id
+    EVENT_TIER_RUNNER_SUBNET_IDS          = join(",", local.runner_subnet_ids)
     EVENT_TIER_RUNNER_SECURITY_GROUP_ID   = aws_security_group.runner.id
     EVENT_TIER_RUNNER_INSTANCE_PROFILE    = aws_iam_instance_profile.runner.name
     EVENT_TIER_RUNNER_HOST_KEY_SHA256     = var.runner_host_key_sha256
     EVENT_TIER_RUNNER_HOST_KEY_SECRET_ARN = aws_secretsmanager_secret.runner_host_key.arn
     EVENT_TIER_RUNNER_KEY_NAME            = aws_key_pair.runner.key_name
-    # The functions' IAM policy allows launching exactly this AMI source and instance type.
-    EVENT_TIER_RUNNER_AMI_PARAMETER = var.runner_ami_parameter
-    EVENT_TIER_RUNNER_INSTANCE_TYPE = var.runner_instance_type
+    # The functions' IAM policy allows launching exactly this AMI source and these instance types.
+    EVENT_TIER_RUNNER_AMI_PARAMETER  = var.runner_ami_parameter
+    EVENT_TIER_RUNNER_INSTANCE_TYPES = join(",", var.runner_instance_types)
     # A run that outlives an invocation is followed up by a one-off schedule in this group.
     EVENT_TIER_FOLLOW_UP_ROLE_ARN       = aws_iam_role.scheduler.arn
     EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP = aws_scheduler_schedule_group.follow_ups.name
@@ -151,7 +152,7 @@ data "aws_iam_policy_document" "functions_common" {
     condition {
       test     = "StringEquals"
       variable = "ec2:InstanceType"
-      values   = [var.runner_instance_type]
+      values   = var.runner_instance_types
     }
 
     condition {
@@ -188,12 +189,11 @@ data "aws_iam_policy_document" "functions_common" {
   statement {
     sid     = "LaunchIntoTheRunnerNetwork"
     actions = ["ec2:RunInstances"]
-    resources = [
-      "${local.ec2_arn_prefix}:subnet/${local.runner_subnet_id}",
+    resources = concat([for s in local.runner_subnet_ids : "${local.ec2_arn_prefix}:subnet/${s}"], [
       aws_security_group.runner.arn,
       "${local.ec2_arn_prefix}:network-interface/*",
       "${local.ec2_arn_prefix}:key-pair/${aws_key_pair.runner.key_name}",
-    ]
+    ])
   }
 
   statement {

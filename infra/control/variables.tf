@@ -76,14 +76,17 @@ variable "private_subnet_ids" {
   }
 }
 
-variable "runner_subnet_id" {
-  description = "Subnet the runners are launched in; null: the first of private_subnet_ids."
-  type        = string
+variable "runner_subnet_ids" {
+  description = "Subnets the runners may be launched in, in order of preference (one per zone: a launch refused for capacity in one tries the next); null: private_subnet_ids."
+  type        = list(string)
   default     = null
 
   validation {
-    condition     = var.runner_subnet_id == null || can(regex("^subnet-[0-9a-f]{8,17}$", var.runner_subnet_id))
-    error_message = "runner_subnet_id must look like subnet-0123456789abcdef0, or be null."
+    condition = var.runner_subnet_ids == null ? true : (
+      length(var.runner_subnet_ids) > 0 && length(distinct(var.runner_subnet_ids)) == length(var.runner_subnet_ids)
+      && alltrue([for s in var.runner_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    )
+    error_message = "runner_subnet_ids must hold distinct subnet ids such as subnet-0123456789abcdef0, one at least, or be null."
   }
 }
 
@@ -294,15 +297,17 @@ variable "schedule_max_event_age_seconds" {
 
 # The runner.
 
-variable "runner_instance_type" {
-  description = "EC2 instance type of the runners (the functions may launch no other)."
-  type        = string
-  default     = "t3.small"
+variable "runner_instance_types" {
+  description = "EC2 instance types of the runners, in order of preference: each is tried in every runner subnet before the next (the functions may launch no other)."
+  type        = list(string)
+  default     = ["t3.small", "t3a.small"]
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.runner_instance_type))
-    error_message = "runner_instance_type must look like t3.small."
+    condition = length(var.runner_instance_types) > 0 && length(distinct(var.runner_instance_types)) == length(var.runner_instance_types) && alltrue([
+      for t in var.runner_instance_types : can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", t))
+    ])
+    error_message = "runner_instance_types must hold distinct instance types such as t3.small, one at least."
   }
 }
 

@@ -248,7 +248,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
         "vpc_id": stack.var("EVENT_TIER_LOCAL_VPC_ID"),
         "public_subnet_ids": public,
         "private_subnet_ids": private,
-        "runner_subnet_id": stack.var("EVENT_TIER_RUNNER_SUBNET_ID"),
+        "runner_subnet_ids": stack.var("EVENT_TIER_RUNNER_SUBNET_IDS").split(',').collect::<Vec<_>>(),
         "start_zip_path": "dist/event-start.zip",
         "stop_zip_path": "dist/event-stop.zip",
         "alarm_zip_path": "dist/event-alarm.zip",

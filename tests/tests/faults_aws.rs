@@ -186,3 +186,98 @@ async fn lasting_5xx_fails_the_key_then_the_terminate_stage_and_a_later_stop_cle
     assert!(stack.live_instances(&event).await.is_empty());
     assert_eq!(stack.runner_claim(&event).await, None);
 }
+
+/// Capacity refusals as EC2 answers them (`InsufficientInstanceCapacity`, a server error the SDK
+/// retries three times): the launch tries each instance type in each runner subnet, in order.
+async fn refuse_capacity(proxy: &FaultProxy, only_in: Option<&str>) {
+    let mut rule = json!({ "service": "ec2", "action": "RunInstances", "fault": "500",
+                           "code": "InsufficientInstanceCapacity", "count": -1 });
+    if let Some(subnet) = only_in {
+        rule["match"] = json!(format!("SubnetId={subnet}"));
+    }
+    proxy.rule(rule).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_refused_for_capacity_in_one_zone_launches_in_the_next() {
+    let stack = Stack::get().await;
+    let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
+    let deps = stack.deps_through(&proxy.url, |_| {}).await;
+    let event = unique_event("aws-capacity-zone");
+    let subnets: Vec<&str> = stack
+        .var("EVENT_TIER_RUNNER_SUBNET_IDS")
+        .split(',')
+        .collect();
+    assert!(subnets.len() >= 2, "the local stack has two runner subnets");
+    refuse_capacity(&proxy, Some(subnets[0])).await;
+
+    let id = event_core::payload::EventId::parse(&event).unwrap();
+    let runner = deps
+        .fleet
+        .launch(&id, &format!("{event}-capacity"))
+        .await
+        .expect("the second zone has capacity");
+    let launched = stack.instances(&event).await;
+    assert_eq!(launched.len(), 1, "one runner: {launched:?}");
+    assert_eq!(launched[0].id, runner.instance_id);
+    assert_eq!(launched[0].subnet, subnets[1], "the next zone");
+    assert_eq!(launched[0].instance_type, "t3.small", "the preferred type");
+    assert_eq!(
+        launched[0].tags["event-tier:launch-token"],
+        format!("{event}-capacity")
+    );
+    assert_eq!(
+        proxy.counts("ec2", "RunInstances").await,
+        (4, 3, 1),
+        "three attempts (the SDK's) in the first zone, one in the second"
+    );
+    deps.fleet
+        .terminate_and_wait(&runner.instance_id, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_refused_everywhere_names_each_attempt_on_slack_and_launches_nothing() {
+    let stack = Stack::get().await;
+    let proxy = FaultProxy::start(stack.var("AWS_ENDPOINT_URL"));
+    let deps = stack.deps_through(&proxy.url, |_| {}).await;
+    let event = unique_event("aws-capacity-none");
+    refuse_capacity(&proxy, None).await;
+    let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("no placement has capacity");
+    assert_eq!(err.stage, Stage::Runner, "{err}");
+    let placements: Vec<String> = ["t3.small", "t3a.small"]
+        .iter()
+        .flat_map(|t| {
+            stack
+                .var("EVENT_TIER_RUNNER_SUBNET_IDS")
+                .split(',')
+                .map(move |s| format!("{t} in {s}: InsufficientInstanceCapacity"))
+        })
+        .collect();
+    assert_eq!(placements.len(), 4);
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    for p in &placements {
+        assert!(err.to_string().contains(p.as_str()), "{p}: {err}");
+        assert!(posts[0].text.contains(p.as_str()), "{p}: {}", posts[0].text);
+    }
+    assert!(
+        posts[0].text.contains("start failed at stage `runner`"),
+        "{}",
+        posts[0].text
+    );
+    assert_eq!(
+        proxy.counts("ec2", "RunInstances").await,
+        (12, 12, 0),
+        "four placements, three attempts each"
+    );
+    assert!(stack.instances(&event).await.is_empty(), "nothing launched");
+    assert_eq!(
+        stack.runner_claim(&event).await,
+        None,
+        "the claim is released"
+    );
+}

@@ -51,9 +51,9 @@ pub const SETTINGS: &[Setting] = &[
         description: "Secrets Manager secret (ARN or name) holding the Slack incoming-webhook URL; also read by event-alarm",
     },
     Setting {
-        name: "EVENT_TIER_RUNNER_SUBNET_ID",
+        name: "EVENT_TIER_RUNNER_SUBNET_IDS",
         default: SettingDefault::Required,
-        description: "subnet of the runner",
+        description: "subnets a runner may be launched in, comma-separated, in order of preference (one per zone: a launch refused for capacity in one tries the next)",
     },
     Setting {
         name: "EVENT_TIER_RUNNER_SECURITY_GROUP_ID",
@@ -88,9 +88,9 @@ pub const SETTINGS: &[Setting] = &[
         description: "SSM parameter naming the runner's AMI (the latest Amazon Linux 2023)",
     },
     Setting {
-        name: "EVENT_TIER_RUNNER_INSTANCE_TYPE",
-        default: SettingDefault::Value("t3.small"),
-        description: "instance type of the runner",
+        name: "EVENT_TIER_RUNNER_INSTANCE_TYPES",
+        default: SettingDefault::Value("t3.small,t3a.small"),
+        description: "instance types a runner may be, comma-separated, in order of preference: each is tried in every subnet before the next",
     },
     Setting {
         name: "EVENT_TIER_RUNNER_KEY_NAME",
@@ -207,8 +207,10 @@ pub struct RunnerConfig {
     /// AMI to launch; when unset, the AMI named by `ami_parameter` in SSM.
     pub ami_id: Option<String>,
     pub ami_parameter: String,
-    pub instance_type: String,
-    pub subnet_id: String,
+    /// Instance types to try, in order of preference (at least one).
+    pub instance_types: Vec<String>,
+    /// Subnets to try for each type, in order of preference (at least one).
+    pub subnet_ids: Vec<String>,
     pub security_group_id: String,
     /// IAM instance profile name (or ARN) giving the runner its Terraform permissions.
     pub instance_profile: String,
@@ -222,6 +224,18 @@ pub struct RunnerConfig {
     pub ready_timeout: Duration,
     /// CloudWatch Logs group the runner's CloudWatch agent ships each run's Terraform output to.
     pub log_group: Option<String>,
+}
+
+impl RunnerConfig {
+    /// Where a launch may place a runner, in the order tried: each type in every subnet, then the
+    /// next type (a capacity shortage is of one type in one zone; the first type is the one wanted).
+    pub fn placements(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.instance_types.iter().flat_map(|t| {
+            self.subnet_ids
+                .iter()
+                .map(move |s| (t.as_str(), s.as_str()))
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -256,10 +270,29 @@ impl Config {
                 ami_parameter: env
                     .optional("EVENT_TIER_RUNNER_AMI_PARAMETER")
                     .unwrap_or_else(|| DEFAULT_AMI_PARAMETER.to_owned()),
-                instance_type: env
-                    .optional("EVENT_TIER_RUNNER_INSTANCE_TYPE")
-                    .unwrap_or_else(|| "t3.small".to_owned()),
-                subnet_id: env.required("EVENT_TIER_RUNNER_SUBNET_ID")?,
+                instance_types: env.list(
+                    "EVENT_TIER_RUNNER_INSTANCE_TYPES",
+                    Some("t3.small,t3a.small"),
+                    |t| {
+                        t.split_once('.').is_some_and(|(f, s)| {
+                            !f.is_empty()
+                                && !s.is_empty()
+                                && t.bytes()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+                        })
+                    },
+                    "an instance type such as t3.small",
+                )?,
+                subnet_ids: env.list(
+                    "EVENT_TIER_RUNNER_SUBNET_IDS",
+                    None,
+                    |s| {
+                        s.strip_prefix("subnet-").is_some_and(|id| {
+                            !id.is_empty() && id.bytes().all(|c| c.is_ascii_alphanumeric())
+                        })
+                    },
+                    "a subnet id such as subnet-0123456789abcdef0",
+                )?,
                 security_group_id: env.required("EVENT_TIER_RUNNER_SECURITY_GROUP_ID")?,
                 instance_profile: env.required("EVENT_TIER_RUNNER_INSTANCE_PROFILE")?,
                 key_name: env.optional("EVENT_TIER_RUNNER_KEY_NAME"),
@@ -367,6 +400,32 @@ impl Env {
                 ))
             }),
         }
+    }
+
+    /// A comma-separated list of at least one item, each passing `valid`, none twice.
+    fn list(
+        &self,
+        name: &str,
+        default: Option<&str>,
+        valid: impl Fn(&str) -> bool,
+        what: &str,
+    ) -> Result<Vec<String>> {
+        let raw = match (self.optional(name), default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => d.to_owned(),
+            (None, None) => return Err(Error::Config(format!("{name} is not set"))),
+        };
+        let mut items: Vec<String> = Vec::new();
+        for item in raw.split(',').map(str::trim) {
+            if !valid(item) {
+                return Err(Error::Config(format!("{name}: {item:?} is not {what}")));
+            }
+            if items.iter().any(|i| i == item) {
+                return Err(Error::Config(format!("{name}: {item:?} is listed twice")));
+            }
+            items.push(item.to_owned());
+        }
+        Ok(items)
     }
 
     fn secs(&self, name: &str, default: u64) -> Result<Duration> {

@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
     Tag, TagSpecification, VolumeType,
 };
 use base64::Engine;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::RunnerConfig;
 use crate::error::{Error, Result, aws};
@@ -128,9 +128,111 @@ impl Ec2Fleet {
             })
     }
 
+    /// One RunInstances of a runner in one placement.
+    async fn run_instance(
+        &self,
+        event: &EventId,
+        token: &str,
+        ami: &str,
+        at: Placement<'_>,
+    ) -> Result<Runner> {
+        let profile = if self.config.instance_profile.starts_with("arn:") {
+            IamInstanceProfileSpecification::builder().arn(&self.config.instance_profile)
+        } else {
+            IamInstanceProfileSpecification::builder().name(&self.config.instance_profile)
+        }
+        .build();
+        let tags = vec![
+            tag("Name", &format!("event-tier-runner-{event}")),
+            tag(TAG_EVENT, event.as_str()),
+            tag(TAG_ROLE, ROLE_RUNNER),
+            tag(TAG_LAUNCH_TOKEN, token),
+        ];
+        let spec = |rt: ResourceType| {
+            TagSpecification::builder()
+                .resource_type(rt)
+                .set_tags(Some(tags.clone()))
+                .build()
+        };
+        let out = self
+            .ec2
+            .run_instances()
+            .client_token(at.client_token)
+            .image_id(ami)
+            .instance_type(at.instance_type.into())
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(at.subnet)
+            .security_group_ids(&self.config.security_group_id)
+            .iam_instance_profile(profile)
+            .set_key_name(self.config.key_name.clone())
+            .metadata_options(
+                InstanceMetadataOptionsRequest::builder()
+                    .http_tokens(HttpTokensState::Required)
+                    .http_endpoint(InstanceMetadataEndpointState::Enabled)
+                    .http_put_response_hop_limit(1)
+                    .build(),
+            )
+            .block_device_mappings(
+                BlockDeviceMapping::builder()
+                    .device_name("/dev/xvda")
+                    .ebs(
+                        EbsBlockDevice::builder()
+                            .encrypted(true)
+                            .volume_size(20)
+                            .volume_type(VolumeType::Gp3)
+                            .delete_on_termination(true)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .instance_initiated_shutdown_behavior(ShutdownBehavior::Terminate)
+            .user_data(base64::engine::general_purpose::STANDARD.encode(self.user_data(event)))
+            .tag_specifications(spec(ResourceType::Instance))
+            .tag_specifications(spec(ResourceType::Volume))
+            .send()
+            .await
+            .map_err(|e| aws("ec2", "RunInstances", e))?;
+        let instance = out.instances().first().ok_or_else(|| Error::Runner {
+            instance_id: "-".into(),
+            reason: "RunInstances returned no instance".into(),
+        })?;
+        let id = instance.instance_id().unwrap_or_default().to_owned();
+        info!(event_id = %event, instance_id = %id, instance_type = at.instance_type, subnet = at.subnet, "runner launched");
+        Ok(Runner {
+            instance_id: id,
+            state: instance
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_else(|| "pending".into()),
+            private_ip: instance.private_ip_address().map(str::to_owned),
+            launch_token: Some(token.to_owned()),
+            launched_at: Some(crate::clock::unix_now()),
+        })
+    }
+
     fn user_data(&self, event: &EventId) -> String {
         user_data(&self.config, &self.region, event)
     }
+}
+
+/// One launch attempt's instance type, subnet and EC2 client token.
+#[derive(Clone, Copy)]
+struct Placement<'a> {
+    instance_type: &'a str,
+    subnet: &'a str,
+    client_token: &'a str,
+}
+
+/// EC2 error codes of a launch that another instance type or another zone may meet: no capacity for
+/// the type in the zone, the type not offered in the zone, the subnet out of addresses
+/// (<https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html>).
+pub fn is_capacity_refusal(code: &str) -> bool {
+    matches!(
+        code,
+        "InsufficientInstanceCapacity" | "Unsupported" | "InsufficientFreeAddressesInSubnet"
+    )
 }
 
 fn tag_filter(key: &str, value: &str) -> Filter {
@@ -199,81 +301,49 @@ impl Fleet for Ec2Fleet {
             .cloned())
     }
 
+    /// Tries each instance type in each subnet, in the configured order, until one launches. Only a
+    /// refusal that another type or zone may meet ([`is_capacity_refusal`]) moves on; any other
+    /// error ends the launch. Attempt `i` uses the client token `token` (`i` = 0) or `token-i`, so a
+    /// repeated launch repeats each attempt idempotently; every instance carries `token` in its tag.
     async fn launch(&self, event: &EventId, token: &str) -> Result<Runner> {
         let ami = self.ami().await?;
-        let profile = if self.config.instance_profile.starts_with("arn:") {
-            IamInstanceProfileSpecification::builder().arn(&self.config.instance_profile)
-        } else {
-            IamInstanceProfileSpecification::builder().name(&self.config.instance_profile)
+        let mut refused = Vec::new();
+        for (i, (instance_type, subnet)) in self.config.placements().enumerate() {
+            let client_token = if i == 0 {
+                token.to_owned()
+            } else {
+                format!("{token}-{i}")
+            };
+            let placement = Placement {
+                instance_type,
+                subnet,
+                client_token: &client_token,
+            };
+            match self.run_instance(event, token, &ami, placement).await {
+                Ok(runner) => {
+                    if !refused.is_empty() {
+                        warn!(event_id = %event, instance_id = %runner.instance_id, instance_type, subnet,
+                              refused = %refused.join("; "), "runner launched after capacity refusals");
+                    }
+                    return Ok(runner);
+                }
+                Err(Error::Aws {
+                    code: Some(code),
+                    message,
+                    ..
+                }) if is_capacity_refusal(&code) => {
+                    warn!(event_id = %event, instance_type, subnet, code, "launch refused: trying the next placement");
+                    refused.push(format!("{instance_type} in {subnet}: {code} ({message})"));
+                }
+                Err(e) => return Err(e),
+            }
         }
-        .build();
-        let tags = vec![
-            tag("Name", &format!("event-tier-runner-{event}")),
-            tag(TAG_EVENT, event.as_str()),
-            tag(TAG_ROLE, ROLE_RUNNER),
-            tag(TAG_LAUNCH_TOKEN, token),
-        ];
-        let spec = |rt: ResourceType| {
-            TagSpecification::builder()
-                .resource_type(rt)
-                .set_tags(Some(tags.clone()))
-                .build()
-        };
-        let out = self
-            .ec2
-            .run_instances()
-            .client_token(token)
-            .image_id(ami)
-            .instance_type(self.config.instance_type.as_str().into())
-            .min_count(1)
-            .max_count(1)
-            .subnet_id(&self.config.subnet_id)
-            .security_group_ids(&self.config.security_group_id)
-            .iam_instance_profile(profile)
-            .set_key_name(self.config.key_name.clone())
-            .metadata_options(
-                InstanceMetadataOptionsRequest::builder()
-                    .http_tokens(HttpTokensState::Required)
-                    .http_endpoint(InstanceMetadataEndpointState::Enabled)
-                    .http_put_response_hop_limit(1)
-                    .build(),
-            )
-            .block_device_mappings(
-                BlockDeviceMapping::builder()
-                    .device_name("/dev/xvda")
-                    .ebs(
-                        EbsBlockDevice::builder()
-                            .encrypted(true)
-                            .volume_size(20)
-                            .volume_type(VolumeType::Gp3)
-                            .delete_on_termination(true)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .instance_initiated_shutdown_behavior(ShutdownBehavior::Terminate)
-            .user_data(base64::engine::general_purpose::STANDARD.encode(self.user_data(event)))
-            .tag_specifications(spec(ResourceType::Instance))
-            .tag_specifications(spec(ResourceType::Volume))
-            .send()
-            .await
-            .map_err(|e| aws("ec2", "RunInstances", e))?;
-        let instance = out.instances().first().ok_or_else(|| Error::Runner {
+        Err(Error::Runner {
             instance_id: "-".into(),
-            reason: "RunInstances returned no instance".into(),
-        })?;
-        let id = instance.instance_id().unwrap_or_default().to_owned();
-        info!(event_id = %event, instance_id = %id, "runner launched");
-        Ok(Runner {
-            instance_id: id,
-            state: instance
-                .state()
-                .and_then(|s| s.name())
-                .map(|n| n.as_str().to_owned())
-                .unwrap_or_else(|| "pending".into()),
-            private_ip: instance.private_ip_address().map(str::to_owned),
-            launch_token: Some(token.to_owned()),
-            launched_at: Some(crate::clock::unix_now()),
+            reason: format!(
+                "no runner could be launched, every placement was refused: {}",
+                refused.join("; ")
+            ),
         })
     }
 

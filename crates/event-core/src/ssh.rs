@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,8 +54,9 @@ pub trait Remote: Send + Sync {
 pub trait Session: Send + Sync {
     /// Runs one command line; its words must already be validated or quoted.
     async fn exec(&self, command: &str) -> Result<Output>;
-    /// Writes a file over SFTP (no shell involved), replacing what is there.
-    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()>;
+    /// Runs one command line with `input` as its standard input (then end of file): a transfer and
+    /// the command that takes it in one round trip.
+    async fn exec_with_input(&self, command: &str, input: Vec<u8>) -> Result<Output>;
 }
 
 /// The OpenSSH fingerprint of a host key hash: `SHA256:` and unpadded base64.
@@ -222,12 +222,20 @@ impl Ssh2Session {
 #[async_trait]
 impl Session for Ssh2Session {
     async fn exec(&self, command: &str) -> Result<Output> {
+        self.exec_with_input(command, Vec::new()).await
+    }
+
+    async fn exec_with_input(&self, command: &str, input: Vec<u8>) -> Result<Output> {
         let command = command.to_owned();
         self.blocking("exec", move |s, timeout| {
             let e = |e: ssh2::Error| describe(&e, timeout);
             let mut ch = s.channel_session().map_err(e)?;
             let res = (|| {
                 ch.exec(&command).map_err(e)?;
+                if !input.is_empty() {
+                    ch.write_all(&input).map_err(|e| describe_io(&e, timeout))?;
+                }
+                ch.send_eof().map_err(e)?;
                 let mut stdout = Vec::new();
                 ch.read_to_end(&mut stdout)
                     .map_err(|e| describe_io(&e, timeout))?;
@@ -245,42 +253,6 @@ impl Session for Ssh2Session {
             })();
             if res.is_err() {
                 // Freeing the channel must not wait out the timeout again on a peer that is gone.
-                s.set_blocking(false);
-            }
-            res
-        })
-        .await
-    }
-
-    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()> {
-        let path = path.to_owned();
-        self.blocking("upload", move |s, timeout| {
-            let sftp = s.sftp().map_err(|e| describe(&e, timeout))?;
-            let res = (|| {
-                let mut file = sftp
-                    .open_mode(
-                        Path::new(&path),
-                        ssh2::OpenFlags::WRITE
-                            | ssh2::OpenFlags::CREATE
-                            | ssh2::OpenFlags::TRUNCATE,
-                        mode,
-                        ssh2::OpenType::File,
-                    )
-                    .map_err(|e| format!("{path}: {}", describe(&e, timeout)))?;
-                let res = file
-                    .write_all(&content)
-                    .map_err(|e| format!("{path}: {}", describe_io(&e, timeout)))
-                    .and_then(|()| {
-                        file.close()
-                            .map_err(|e| format!("{path}: {}", describe(&e, timeout)))
-                    });
-                if res.is_err() {
-                    s.set_blocking(false);
-                }
-                res
-            })();
-            if res.is_err() {
-                // Freeing the SFTP channel must not wait out the timeout again.
                 s.set_blocking(false);
             }
             res

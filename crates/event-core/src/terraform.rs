@@ -105,10 +105,10 @@ impl SshHost {
             .await
     }
 
-    /// An upload, timed as `upload`.
-    async fn upload(&self, path: &str, content: Vec<u8>, mode: i32) -> Result<()> {
+    /// A command with standard input (a transfer), timed as `upload`.
+    async fn send(&self, command: &str, input: Vec<u8>) -> Result<crate::ssh::Output> {
         self.session
-            .upload(path, content, mode)
+            .exec_with_input(command, input)
             .instrument(tracing::debug_span!(target: timing::TARGET, "upload"))
             .await
     }
@@ -177,37 +177,27 @@ impl Host for SshHost {
         })
     }
 
-    /// Uploads the protocol script, the module, the variables and the backend settings into the run's
-    /// own directory: a run's inputs never change under it, whatever later requests upload.
+    /// Sends the protocol script, the module, the variables and the backend settings into the run's
+    /// own directory as one archive, unpacked by the one command that receives it: a run's inputs
+    /// never change under it, whatever later requests send.
     async fn prepare(&self, run: &RunId, files: &RunFiles<'_>) -> Result<()> {
-        let run_dir = self.run_dir(run);
-        self.run(
-            "prepare",
-            &format!("mkdir -p {}/module", shell_quote(&run_dir)),
-        )
-        .await?;
-        self.upload(
-            &format!("{run_dir}/runner.sh"),
-            PROTOCOL.as_bytes().to_vec(),
-            0o755,
-        )
-        .await?;
-        for (name, content) in &files.module.files {
-            self.upload(&format!("{run_dir}/module/{name}"), content.clone(), 0o644)
-                .await?;
+        let d = shell_quote(&self.run_dir(run));
+        let out = self
+            .send(
+                &format!("mkdir -p {d} && tar -x --no-same-owner -C {d} -f -"),
+                archive(files)?,
+            )
+            .await?;
+        if out.status != 0 {
+            return Err(Error::Terraform {
+                action: "prepare".to_owned(),
+                outcome: format!(
+                    "failed on the runner (exit {}): {}",
+                    out.status,
+                    out.stderr.trim()
+                ),
+            });
         }
-        self.upload(
-            &format!("{run_dir}/module/zz-event.auto.tfvars.json"),
-            files.tfvars.clone(),
-            0o600,
-        )
-        .await?;
-        self.upload(
-            &format!("{run_dir}/module/backend.hcl"),
-            files.backend_hcl.clone().into_bytes(),
-            0o600,
-        )
-        .await?;
         Ok(())
     }
 
@@ -285,6 +275,31 @@ impl Host for SshHost {
     }
 }
 
+/// A run's inputs as one tar archive: `runner.sh` (the protocol) and `module/` with the event's
+/// variables and backend settings (owner-only: they may name the state bucket and endpoints).
+fn archive(files: &RunFiles<'_>) -> Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, content: &[u8], mode: u32| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(mode);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, path, content)
+    };
+    let err = |e: std::io::Error| Error::Terraform {
+        action: "prepare".to_owned(),
+        outcome: format!("could not pack the run's files: {e}"),
+    };
+    add("runner.sh", PROTOCOL.as_bytes(), 0o755).map_err(err)?;
+    for (name, content) in &files.module.files {
+        add(&format!("module/{name}"), content, 0o644).map_err(err)?;
+    }
+    add("module/zz-event.auto.tfvars.json", &files.tfvars, 0o600).map_err(err)?;
+    add("module/backend.hcl", files.backend_hcl.as_bytes(), 0o600).map_err(err)?;
+    tar.into_inner().map_err(err)
+}
+
 fn parse_poll(out: &[u8]) -> Result<Poll> {
     let nl = out.iter().position(|b| *b == b'\n').unwrap_or(out.len());
     let head = String::from_utf8_lossy(&out[..nl]).into_owned();
@@ -347,6 +362,36 @@ mod tests {
         let p = parse_poll(b"state=running stage=plan\n").unwrap();
         assert_eq!(p.state, RunState::Running);
         assert!(parse_poll(b"bash: no such file\n").is_err());
+    }
+
+    #[test]
+    fn a_runs_files_travel_as_one_archive_with_their_modes() {
+        let module = Module::embedded().unwrap();
+        let files = RunFiles {
+            module: &module,
+            tfvars: b"{}".to_vec(),
+            backend_hcl: "bucket = \"b\"\n".into(),
+        };
+        let bytes = archive(&files).unwrap();
+        let mut seen = BTreeMap::new();
+        for entry in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            let mode = entry.header().mode().unwrap();
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+            seen.insert(path, (mode, content));
+        }
+        assert_eq!(seen.len(), module.files.len() + 3, "{:?}", seen.keys());
+        assert_eq!(seen["runner.sh"], (0o755, PROTOCOL.as_bytes().to_vec()));
+        assert_eq!(
+            seen["module/zz-event.auto.tfvars.json"],
+            (0o600, b"{}".to_vec())
+        );
+        assert_eq!(seen["module/backend.hcl"].0, 0o600);
+        for (name, content) in &module.files {
+            assert_eq!(seen[&format!("module/{name}")], (0o644, content.clone()));
+        }
     }
 
     #[test]

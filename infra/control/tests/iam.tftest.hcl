@@ -115,21 +115,22 @@ run "runners_are_launched_only_tagged_as_runners_imdsv2_encrypted_of_the_configu
       ][0] == {
       "aws:RequestTag/event-tier:role"  = "runner"
       "aws:RequestTag/event-tier:event" = "false"
-      "ec2:InstanceType"                = "t3.small"
+      "ec2:InstanceType"                = "t3.small,t3a.small"
       "ec2:MetadataHttpTokens"          = "required"
     }
-    error_message = "an instance must carry both event tags, be a t3.small and require IMDSv2"
+    error_message = "an instance must carry both event tags, be one of the runner instance types and require IMDSv2"
   }
   assert {
     condition = [
       for s in data.aws_iam_policy_document.functions_common.statement : toset(s.resources) if s.sid == "LaunchIntoTheRunnerNetwork"
       ][0] == toset([
         "arn:aws:ec2:ap-northeast-2:123456789012:subnet/subnet-0b000000000000001",
+        "arn:aws:ec2:ap-northeast-2:123456789012:subnet/subnet-0b000000000000002",
         "arn:aws:ec2:ap-northeast-2:123456789012:security-group/sg-0aaaaaaaaaaaaaaa1",
         "arn:aws:ec2:ap-northeast-2:123456789012:network-interface/*",
         "arn:aws:ec2:ap-northeast-2:123456789012:key-pair/event-runner",
     ])
-    error_message = "runners launch only into the runner subnet and security group, with the runner key pair"
+    error_message = "runners launch only into the runner subnets (by default every private subnet) and security group, with the runner key pair"
   }
   assert {
     condition = alltrue([

@@ -233,6 +233,26 @@ run "one_private_subnet_is_refused" {
   expect_failures = [var.private_subnet_ids]
 }
 
+run "a_runner_subnet_listed_twice_is_refused" {
+  command = plan
+
+  variables {
+    runner_subnet_ids = ["subnet-0b000000000000001", "subnet-0b000000000000001"]
+  }
+
+  expect_failures = [var.runner_subnet_ids]
+}
+
+run "no_runner_instance_type_is_refused" {
+  command = plan
+
+  variables {
+    runner_instance_types = []
+  }
+
+  expect_failures = [var.runner_instance_types]
+}
+
 run "missing_package_is_refused" {
   command = plan
 

@@ -5,7 +5,7 @@ fn minimal() -> HashMap<String, String> {
         ("EVENT_TIER_STATE_BUCKET", "state"),
         ("EVENT_TIER_RUNNER_KEY_SECRET_ARN", "arn:key"),
         ("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN", "arn:hook"),
-        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
+        ("EVENT_TIER_RUNNER_SUBNET_IDS", "subnet-1"),
         ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
         ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
         (
@@ -21,7 +21,8 @@ fn minimal() -> HashMap<String, String> {
 #[test]
 fn minimal_settings_fill_in_defaults() {
     let c = Config::from_vars(minimal()).unwrap();
-    assert_eq!(c.runner.instance_type, "t3.small");
+    assert_eq!(c.runner.instance_types, ["t3.small", "t3a.small"]);
+    assert_eq!(c.runner.subnet_ids, ["subnet-1"]);
     assert_eq!(c.runner.ami_parameter, DEFAULT_AMI_PARAMETER);
     assert_eq!(c.ssh.user, "ec2-user");
     assert_eq!(c.ssh.port, 22);
@@ -118,4 +119,55 @@ fn malformed_host_key_is_refused() {
     vars.insert("EVENT_TIER_RUNNER_HOST_KEY_SHA256".into(), "yes".into());
     let err = Config::from_vars(vars).unwrap_err().to_string();
     assert!(err.contains("EVENT_TIER_RUNNER_HOST_KEY_SHA256"), "{err}");
+}
+
+#[test]
+fn runner_placements_try_each_type_in_every_subnet_first() {
+    let mut vars = minimal();
+    vars.insert(
+        "EVENT_TIER_RUNNER_SUBNET_IDS".into(),
+        "subnet-a, subnet-b".into(),
+    );
+    vars.insert(
+        "EVENT_TIER_RUNNER_INSTANCE_TYPES".into(),
+        "t3.small,m7i.large".into(),
+    );
+    let c = Config::from_vars(vars.clone()).unwrap();
+    let order: Vec<(&str, &str)> = c.runner.placements().collect();
+    assert_eq!(
+        order,
+        [
+            ("t3.small", "subnet-a"),
+            ("t3.small", "subnet-b"),
+            ("m7i.large", "subnet-a"),
+            ("m7i.large", "subnet-b"),
+        ]
+    );
+    for (name, value, says) in [
+        (
+            "EVENT_TIER_RUNNER_SUBNET_IDS",
+            "subnet-a,,subnet-b",
+            "\"\" is not a subnet id",
+        ),
+        (
+            "EVENT_TIER_RUNNER_SUBNET_IDS",
+            "sg-1",
+            "\"sg-1\" is not a subnet id",
+        ),
+        (
+            "EVENT_TIER_RUNNER_SUBNET_IDS",
+            "subnet-a,subnet-a",
+            "\"subnet-a\" is listed twice",
+        ),
+        (
+            "EVENT_TIER_RUNNER_INSTANCE_TYPES",
+            "t3.small,large",
+            "\"large\" is not an instance type",
+        ),
+    ] {
+        let mut bad = vars.clone();
+        bad.insert(name.into(), value.into());
+        let err = Config::from_vars(bad).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(says), "{value}: {err}");
+    }
 }

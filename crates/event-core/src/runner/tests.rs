@@ -28,8 +28,8 @@ fn runner_config() -> RunnerConfig {
     RunnerConfig {
         ami_id: None,
         ami_parameter: String::new(),
-        instance_type: "t3.small".into(),
-        subnet_id: "subnet-1".into(),
+        instance_types: vec!["t3.small".into()],
+        subnet_ids: vec!["subnet-1".into()],
         security_group_id: "sg-1".into(),
         instance_profile: "runner".into(),
         key_name: None,

@@ -20,7 +20,7 @@ pub fn required_settings() -> std::collections::HashMap<String, String> {
             "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN",
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:hook",
         ),
-        ("EVENT_TIER_RUNNER_SUBNET_ID", "subnet-1"),
+        ("EVENT_TIER_RUNNER_SUBNET_IDS", "subnet-1"),
         ("EVENT_TIER_RUNNER_SECURITY_GROUP_ID", "sg-1"),
         ("EVENT_TIER_RUNNER_INSTANCE_PROFILE", "runner"),
         (
