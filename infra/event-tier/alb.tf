@@ -13,6 +13,15 @@ resource "aws_lb" "this" {
   drop_invalid_header_fields = true
   enable_deletion_protection = false
   idle_timeout               = 60
+
+  # An LCU reservation for the event (AWS's advice for "an upcoming event" with sudden high
+  # traffic); it goes with the load balancer when the tier is destroyed.
+  dynamic "minimum_load_balancer_capacity" {
+    for_each = var.lb_capacity_units > 0 ? [var.lb_capacity_units] : []
+    content {
+      capacity_units = minimum_load_balancer_capacity.value
+    }
+  }
 }
 
 resource "aws_lb_target_group" "this" {

@@ -158,3 +158,77 @@ variable "db_connections_alarm" {
     error_message = "db_connections_alarm must be a whole number of at least 1."
   }
 }
+
+# Capacity shaped to the event (capacity.tf). All optional: unset, the tier scales on CPU alone.
+
+variable "timezone" {
+  description = "IANA time zone of opens_at and peak_ends_at (the event's own, as in infra/control's events map)."
+  type        = string
+  default     = "UTC"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", var.timezone))
+    error_message = "timezone must be an IANA time zone name such as \"UTC\" or \"Asia/Seoul\"."
+  }
+}
+
+variable "opens_at" {
+  description = "The opening, wall clock in timezone (2026-12-19T09:00:00): the service's minimum rises to peak_min_count then. Null: no scheduled raise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.opens_at == null ? true : can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$", var.opens_at))
+    error_message = "opens_at must be a wall-clock time such as 2026-12-19T09:00:00, or null."
+  }
+}
+
+variable "peak_min_count" {
+  description = "ECS tasks kept running at least from opens_at until peak_ends_at (between desired_count and max_count). Null: desired_count throughout."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.peak_min_count == null ? true : floor(var.peak_min_count) == var.peak_min_count && var.peak_min_count >= var.desired_count && var.peak_min_count <= var.max_count
+    error_message = "peak_min_count must be a whole number from desired_count to max_count, or null."
+  }
+
+  validation {
+    condition     = var.peak_min_count == null || var.opens_at != null
+    error_message = "peak_min_count needs opens_at: the minimum rises at the opening."
+  }
+}
+
+variable "peak_ends_at" {
+  description = "End of the declared peak, wall clock in timezone, after opens_at: the minimum relaxes back to desired_count then. Null: it stays at peak_min_count until the tier is destroyed."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.peak_ends_at == null ? true : can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$", var.peak_ends_at))
+    error_message = "peak_ends_at must be a wall-clock time such as 2026-12-19T12:00:00, or null."
+  }
+
+  validation {
+    # Both are wall clock in one zone, of one fixed format: as 14-digit numbers they order as times.
+    condition = var.peak_ends_at == null ? true : (var.peak_min_count == null || var.opens_at == null ? false : (
+      can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$", var.opens_at)) && can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$", var.peak_ends_at))
+      ? tonumber(replace(replace(replace(var.opens_at, "-", ""), "T", ""), ":", "")) < tonumber(replace(replace(replace(var.peak_ends_at, "-", ""), "T", ""), ":", ""))
+      : false
+    ))
+    error_message = "peak_ends_at needs peak_min_count and opens_at, and must come after opens_at."
+  }
+}
+
+variable "lb_capacity_units" {
+  description = "Load balancer Capacity Units (LCU) reserved on the tier's ALB for the event: its capacity never drops below this while the tier lives; released with the tier. 0: no reservation (billed per reserved LCU-hour, see docs/operations.md)."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.lb_capacity_units >= 0 && floor(var.lb_capacity_units) == var.lb_capacity_units
+    error_message = "lb_capacity_units must be a whole number, 0 for no reservation."
+  }
+}

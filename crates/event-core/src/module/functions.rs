@@ -29,6 +29,7 @@ pub(crate) const NAMES: &[&str] = &[
     "anytrue",
     "tostring",
     "tonumber",
+    "replace",
 ];
 
 /// Terraform's cap on `range()`'s length.
@@ -66,6 +67,7 @@ pub(crate) fn declare(ctx: &mut Context<'_>) {
     ctx.declare_func("anytrue", def(vec![bools], anytrue));
     ctx.declare_func("tostring", def(vec![Any], tostring));
     ctx.declare_func("tonumber", def(vec![Any], tonumber));
+    ctx.declare_func("replace", def(vec![Str, Str, Str], replace));
 }
 
 fn str_arg(args: &FuncArgs, i: usize) -> &str {
@@ -150,6 +152,18 @@ fn startswith(args: FuncArgs) -> Result<Value, String> {
 
 fn endswith(args: FuncArgs) -> Result<Value, String> {
     Ok(Value::Bool(str_arg(&args, 0).ends_with(str_arg(&args, 1))))
+}
+
+/// Terraform's `replace` with a literal substring; a `/regex/` substring is not evaluated here.
+fn replace(args: FuncArgs) -> Result<Value, String> {
+    let (text, from, to) = (str_arg(&args, 0), str_arg(&args, 1), str_arg(&args, 2));
+    if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
+        return Err("replace() with a regular expression is not evaluated here".into());
+    }
+    if from.is_empty() {
+        return Err("replace() of an empty substring".into());
+    }
+    Ok(Value::from(text.replace(from, to)))
 }
 
 fn lower(args: FuncArgs) -> Result<Value, String> {
@@ -296,6 +310,10 @@ mod tests {
     fn functions_answer_as_terraform() {
         let cases = [
             (r#"regex("^[a-z]+$", "abc")"#, Value::from("abc")),
+            (
+                r#"replace(replace("2026-12-19T09:00", "-", ""), ":", "")"#,
+                Value::from("20261219T0900"),
+            ),
             (
                 r#"regex("(\\d+)-(\\d+)", "v10-20x")"#,
                 Value::from(vec!["10", "20"]),
