@@ -18,6 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import runner  # noqa: E402  (local/runner.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 STACK = LOCAL / "stack"
@@ -117,34 +120,61 @@ def up():
     pids["slack-sink"] = sink.pid
     PIDS.write_text(json.dumps(pids))
 
-    # The runner: a real sshd with generated host and user keys.
+    # The runner: a real sshd with generated host and user keys, prepared by the runner's real user
+    # data (local/runner.py): the host key reaches it through its secret in moto.
     ssh_dir = STACK / "ssh"
     ssh_dir.mkdir()
     keygen(ssh_dir / "host_ed25519", "-t", "ed25519")
     keygen(ssh_dir / "runner_key", "-t", "rsa", "-b", "3072", "-m", "PEM")
     shutil.copy(ssh_dir / "runner_key.pub", ssh_dir / "authorized_keys")
     workdir = STACK / "runner"
-    workdir.mkdir()
-    # What the runner's user data leaves behind on a real host: Terraform set up, and the ready mark.
+    runner_root = STACK / "runner-root"
+    # Terraform on this machine (the tests that run it here, not on the runner): the mirror of /opt.
     terraformrc = STACK / "terraformrc"
-    plugin_cache = LOCAL / "tf-plugin-cache"
-    plugin_cache.mkdir(exist_ok=True)
     terraformrc.write_text(
         'disable_checkpoint = true\n'
-        f'plugin_cache_dir = "{plugin_cache}"\n'
         'provider_installation {\n'
         f'  filesystem_mirror {{\n    path    = "{TF_PLUGINS}"\n'
         '    include = ["registry.terraform.io/*/*"]\n  }\n'
         '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
     )
-    (workdir / ".ready").touch()
-    ssh_port = free_port()
     user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
-    # SetEnv plays the runner's instance profile and user data: credentials, region, Terraform's config.
+    ssh_port = free_port()
+
+    wait_http(f"{endpoint}/moto-api/", "moto", proc=moto)
+    wait_http(f"http://127.0.0.1:{sink_port}/", "slack sink", proc=sink)
+
+    settings = seed(endpoint, sink_port, ssh_dir)
+    aws_env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    kw = dict(endpoint_url=endpoint, region_name=REGION,
+              aws_access_key_id="local", aws_secret_access_key="local")
+    settings.update(runner.seed(kw, ssh_dir / "host_ed25519"))
+    # The deployer's pin (infra/control's runner_host_key_sha256), for rendering; the functions get
+    # the installed key's below.
+    settings["EVENT_TIER_RUNNER_HOST_KEY_SHA256"] = fingerprint(ssh_dir / "host_ed25519.pub")
+    settings["EVENT_TIER_RUNNER_WORKDIR"] = str(workdir)
+    user_data = STACK / "runner-user-data.sh"
+    runner.render({**aws_env, **settings}, user_data)
+    (ssh_dir / "host_ed25519").unlink()  # the runner's copy is the one the user data installs
+    took = runner.run_user_data(user_data, runner_root, dict(os.environ, **aws_env),
+                                STACK / "user-data.log")
+    host_key = runner_root / "etc" / "ssh" / "ssh_host_ed25519_key"
+    host_fp = fingerprint(host_key.with_suffix(".pub"))
+    (STACK / "boot.json").write_text(json.dumps({"user_data_secs": round(took, 2)}))
+
+    # SetEnv plays the runner's instance profile (credentials, region); BASH_ENV makes every command
+    # of a session source the profile the user data wrote (/etc/profile.d/event-tier.sh there: the
+    # Terraform CLI config with the mirror, the PATH with the installed terraform).
     (ssh_dir / "sshd_config").write_text(f"""\
 Port {ssh_port}
 ListenAddress 127.0.0.1
-HostKey {ssh_dir / 'host_ed25519'}
+HostKey {host_key}
 PidFile {ssh_dir / 'sshd.pid'}
 AuthorizedKeysFile {ssh_dir / 'authorized_keys'}
 PubkeyAuthentication yes
@@ -154,26 +184,17 @@ PermitRootLogin prohibit-password
 UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
-SetEnv AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION={REGION} AWS_EC2_METADATA_DISABLED=true TF_CLI_CONFIG_FILE={terraformrc} CHECKPOINT_DISABLE=1
+SetEnv AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION={REGION} AWS_EC2_METADATA_DISABLED=true BASH_ENV={runner_root}/etc/profile.d/event-tier.sh
 LogLevel INFO
 """)
     Path("/run/sshd").mkdir(exist_ok=True)
     sshd = start("sshd", ["/usr/sbin/sshd", "-D", "-e", "-f", str(ssh_dir / "sshd_config")])
     pids["sshd"] = sshd.pid
     PIDS.write_text(json.dumps(pids))
-
-    wait_http(f"{endpoint}/moto-api/", "moto", proc=moto)
-    wait_http(f"http://127.0.0.1:{sink_port}/", "slack sink", proc=sink)
     wait_port(ssh_port, "sshd", proc=sshd)
 
-    settings = seed(endpoint, sink_port, ssh_dir)
-    host_fp = fingerprint(ssh_dir / "host_ed25519.pub")
     env_vars = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_EC2_METADATA_DISABLED": "true",
+        **aws_env,
         **settings,
         "EVENT_TIER_RUNNER_SSH_ENDPOINT": f"127.0.0.1:{ssh_port}",
         "EVENT_TIER_RUNNER_SSH_USER": user,
@@ -186,12 +207,14 @@ LogLevel INFO
         "EVENT_TIER_SLACK_SINK_LOG": str(sink_log),
         "EVENT_TIER_SLACK_SINK_URL": f"http://127.0.0.1:{sink_port}",
         "EVENT_TIER_LOCAL_STACK": str(STACK),
+        "EVENT_TIER_LOCAL_RUNNER_ROOT": str(runner_root),
         "TF_CLI_CONFIG_FILE": str(terraformrc),
     }
     ENV_FILE.write_text("# Written by `make local-up`: the settings of the local stack.\n" + "".join(
         f"export {k}='{v}'\n" for k, v in env_vars.items()))
     print(f"local stack up: moto {endpoint}, sshd 127.0.0.1:{ssh_port}, "
-          f"slack sink 127.0.0.1:{sink_port}; settings in {ENV_FILE}")
+          f"slack sink 127.0.0.1:{sink_port}; runner prepared by its user data in {took:.1f} s; "
+          f"settings in {ENV_FILE}")
 
 
 def seed(endpoint, sink_port, ssh_dir):

@@ -83,8 +83,15 @@ async fn start_applies_with_one_tagged_runner_and_stop_destroys_and_terminates_i
         )
         .unwrap()
     };
+    // Terraform and the provider mirror from the runner artifacts, held to their pinned sums.
     assert!(
-        user_data.contains("dnf install -y -q \"terraform-1.11.4*\""),
+        user_data.contains(&format!(
+            "artifacts='s3://{}/runner/'",
+            stack.var("EVENT_TIER_RUNNER_ARTIFACTS_BUCKET")
+        )) && user_data.contains(&format!(
+            "terraform_sha256='{}'",
+            stack.var("EVENT_TIER_RUNNER_TERRAFORM_SHA256")
+        )) && !user_data.contains("hashicorp.com"),
         "{user_data}"
     );
     assert!(

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+mod artifacts;
+pub use artifacts::RunnerArtifacts;
+
 /// The public SSM parameter that names the latest Amazon Linux 2023 AMI.
 pub const DEFAULT_AMI_PARAMETER: &str =
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -128,6 +131,26 @@ pub const SETTINGS: &[Setting] = &[
         description: "log group a new runner's CloudWatch agent ships each run's Terraform output to; unset: no agent",
     },
     Setting {
+        name: "EVENT_TIER_RUNNER_ARTIFACTS_BUCKET",
+        default: SettingDefault::Required,
+        description: "bucket of the runner artifacts (`make artifacts`, uploaded by infra/control): a new runner's user data installs Terraform and the provider mirror from there",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_ARTIFACTS_PREFIX",
+        default: SettingDefault::Value("runner/"),
+        description: "key prefix of the runner artifacts in that bucket",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_TERRAFORM_SHA256",
+        default: SettingDefault::Required,
+        description: "sha256 of `terraform_1.11.4_linux_amd64.zip` there; a runner whose download does not match installs nothing and never gets ready",
+    },
+    Setting {
+        name: "EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256",
+        default: SettingDefault::Required,
+        description: "sha256 of `provider-mirror_linux_amd64.zip` there (the providers of the tier's lock file), checked the same way",
+    },
+    Setting {
         name: "EVENT_TIER_SSH_TIMEOUT_SECS",
         default: SettingDefault::Value("30"),
         description: "bound on connecting and on each SSH operation; a runner lost while following a run is reconnected for this long, then the run is handed to the follow-up",
@@ -224,6 +247,8 @@ pub struct RunnerConfig {
     pub ready_timeout: Duration,
     /// CloudWatch Logs group the runner's CloudWatch agent ships each run's Terraform output to.
     pub log_group: Option<String>,
+    /// Where the user data installs Terraform and the provider mirror from.
+    pub artifacts: RunnerArtifacts,
 }
 
 impl RunnerConfig {
@@ -302,6 +327,7 @@ impl Config {
                     .unwrap_or_else(|| "/var/lib/event-tier".to_owned()),
                 ready_timeout: env.secs("EVENT_TIER_RUNNER_READY_TIMEOUT_SECS", 600)?,
                 log_group: env.optional("EVENT_TIER_RUNNER_LOG_GROUP"),
+                artifacts: RunnerArtifacts::read(env)?,
             },
             ssh: SshConfig {
                 user: env

@@ -246,24 +246,6 @@ fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build()
 }
 
-/// The runner's user data: installs Terraform, installs the pinned SSH host key from Secrets
-/// Manager, prepares the work directory and marks the runner ready.
-pub fn user_data(config: &RunnerConfig, region: &str, event: &EventId) -> String {
-    include_str!("runner-user-data.sh")
-        .replace("@EVENT_ID@", event.as_str())
-        .replace("@REGION@", &shell_quote(region))
-        .replace("@WORKDIR@", &shell_quote(&config.workdir))
-        .replace("@TERRAFORM_VERSION@", TERRAFORM_VERSION)
-        .replace(
-            "@HOST_KEY_SECRET@",
-            &shell_quote(config.host_key_secret.as_deref().unwrap_or("")),
-        )
-        .replace(
-            "@LOG_GROUP@",
-            &shell_quote(config.log_group.as_deref().unwrap_or("")),
-        )
-}
-
 /// Quotes a word for a POSIX shell.
 pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -420,6 +402,9 @@ impl Fleet for Ec2Fleet {
         Ok(())
     }
 }
+
+mod user_data;
+pub use user_data::user_data;
 
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,9 @@ fn minimal() -> HashMap<String, String> {
             "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
             "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
         ),
+        ("EVENT_TIER_RUNNER_ARTIFACTS_BUCKET", "artifacts"),
+        ("EVENT_TIER_RUNNER_TERRAFORM_SHA256", &"a".repeat(64)),
+        ("EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256", &"b".repeat(64)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -170,4 +173,32 @@ fn runner_placements_try_each_type_in_every_subnet_first() {
         let err = Config::from_vars(bad).unwrap_err().to_string();
         assert!(err.contains(name) && err.contains(says), "{value}: {err}");
     }
+}
+
+#[test]
+fn malformed_artifact_settings_are_refused() {
+    for (name, value, says) in [
+        (
+            "EVENT_TIER_RUNNER_TERRAFORM_SHA256",
+            "abc",
+            "64 lower-case hex digits",
+        ),
+        (
+            "EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256",
+            &"B".repeat(64),
+            "64 lower-case hex digits",
+        ),
+        (
+            "EVENT_TIER_RUNNER_ARTIFACTS_PREFIX",
+            "runner",
+            "ending with `/`",
+        ),
+    ] {
+        let mut vars = minimal();
+        vars.insert(name.to_owned(), value.to_owned());
+        let err = Config::from_vars(vars).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(says), "{err}");
+    }
+    let c = Config::from_vars(minimal()).unwrap();
+    assert_eq!(c.runner.artifacts.url(), "s3://artifacts/runner/");
 }

@@ -37,6 +37,12 @@ fn runner_config() -> RunnerConfig {
         workdir: "/var/lib/event-tier".into(),
         ready_timeout: Duration::from_secs(1),
         log_group: None,
+        artifacts: crate::config::RunnerArtifacts {
+            bucket: "artifacts".into(),
+            prefix: "runner/".into(),
+            terraform_sha256: "1".repeat(64),
+            mirror_sha256: "2".repeat(64),
+        },
     }
 }
 
@@ -74,7 +80,7 @@ fn user_data_ships_each_runs_output_to_the_runner_log_group() {
     config.log_group = None;
     let script = user_data(&config, "us-east-1", &event);
     assert!(
-        script.contains("log_group=''\n") && script.contains("if [ -n \"$log_group\" ]; then"),
+        script.contains("log_group=''\n") && script.contains("[ -n \"$log_group\" ] || return 0"),
         "without a log group the agent is not installed: {script}"
     );
 }

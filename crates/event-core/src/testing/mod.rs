@@ -27,6 +27,15 @@ pub fn required_settings() -> std::collections::HashMap<String, String> {
             "EVENT_TIER_RUNNER_HOST_KEY_SHA256",
             "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
         ),
+        ("EVENT_TIER_RUNNER_ARTIFACTS_BUCKET", "artifacts"),
+        (
+            "EVENT_TIER_RUNNER_TERRAFORM_SHA256",
+            "e628369df4162d98aa541fccd1351cf898b2346458319883ec296c42bc6ac093",
+        ),
+        (
+            "EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256",
+            "f01cb9e944a2d0b9645d163b3611edce488e19b9693203cfd2583cd0664f06cb",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
