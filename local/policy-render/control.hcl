@@ -28,6 +28,7 @@ variables {
   start_zip_path         = "tests/fixtures/placeholder.zip"
   stop_zip_path          = "tests/fixtures/placeholder.zip"
   alarm_zip_path         = "tests/fixtures/placeholder.zip"
+  runner_artifacts_dir   = "tests/fixtures/artifacts"
   runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
   runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
   container_image        = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop:1.2.3"
