@@ -88,7 +88,8 @@ sbom-check: setup
 # Where the packaged functions' time and memory go (local/bench.py): table on stdout, JSON in
 # target/bench/bench.json; exits 1 when a target is missed.
 bench: package
-	local/with-stack.sh $(PY) local/bench.py
+	cargo build -p event-tier-tests --bin concurrency
+	BENCH_CONCURRENCY_BIN=$(TARGET_DIR)/debug/concurrency local/with-stack.sh $(PY) local/bench.py
 
 local-up: setup
 	@$(PY) local/stack.py up
