@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the local stack needs, idempotently: Debian's openssh-server (the runner) and a
+# Installs what the local stack needs, idempotently: Debian's openssh-server (the runner), unzip (its
+# user data unpacks the runner artifacts) and a
 # Python virtualenv with the pinned tools of local/requirements.txt (moto, cargo-lambda); checkov and
 # parliament in virtualenvs of their own.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.local/venv"
 
-if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null; then
-  echo "setup: installing openssh-server"
+if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null || ! command -v unzip >/dev/null; then
+  echo "setup: installing openssh-server, util-linux, unzip"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq openssh-server openssh-client util-linux >/dev/null
+  apt-get install -y -qq openssh-server openssh-client util-linux unzip >/dev/null
 fi
 
 install_venv() { # venv requirements-file
