@@ -63,7 +63,8 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
         "the log holds the functions' output"
     );
     // Each invocation logs where its time went (event_core::timing): the start made AWS calls,
-    // connected once, uploaded the module and followed a Terraform run that the runner timed.
+    // connected once, sent the run's files in one transfer and followed a Terraform run that the
+    // runner timed.
     let timings: Vec<&str> = logs.lines().filter(|l| l.contains(" timings ")).collect();
     assert!(
         timings.len() >= 2,
@@ -78,7 +79,11 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
     let start = timings[0];
     assert!(field(start, "aws_calls") >= 3.0, "{start}");
     assert_eq!(field(start, "ssh_connects"), 1.0, "{start}");
-    assert!(field(start, "uploads") >= 5.0, "{start}");
+    assert_eq!(
+        field(start, "uploads"),
+        1.0,
+        "the run's files travel as one archive: {start}"
+    );
     assert!(field(start, "terraform_ms") > 1000.0, "{start}");
     assert!(
         field(start, "own_ms") < field(start, "wall_ms") - field(start, "terraform_ms") + 1.0,
