@@ -54,16 +54,16 @@ release:
 LAMBDAS := event-start event-stop event-alarm
 CARGO_AUDITABLE_VERSION := 0.7.7
 CARGO_CYCLONEDX_VERSION := 0.5.9
+LAMBDA_BUILD = RUSTC_WORKSPACE_WRAPPER="$$(command -v cargo-auditable)" \
+	CARGO_AUDITABLE_ORIG_ARGS='{"offline":false,"locked":false,"frozen":false,"config":[]}' \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release \
+	  --target x86_64-unknown-linux-gnu.2.34 --features vendored-openssl
 package: setup
 	@cargo install --list | grep -qx 'cargo-auditable v$(CARGO_AUDITABLE_VERSION):' \
 	  || cargo install cargo-auditable --locked --version $(CARGO_AUDITABLE_VERSION)
 	@cargo install --list | grep -qx 'cargo-cyclonedx v$(CARGO_CYCLONEDX_VERSION):' \
 	  || cargo install cargo-cyclonedx --locked --version $(CARGO_CYCLONEDX_VERSION)
-	RUSTC_WORKSPACE_WRAPPER="$$(command -v cargo-auditable)" \
-	CARGO_AUDITABLE_ORIG_ARGS='{"offline":false,"locked":false,"frozen":false,"config":[]}' \
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release \
-	  --target x86_64-unknown-linux-gnu.2.34 --features vendored-openssl \
-	  $(addprefix -p ,$(LAMBDAS)) --output-format zip --lambda-dir $(TARGET_DIR)/lambda
+	$(LAMBDA_BUILD) $(addprefix -p ,$(LAMBDAS)) --output-format zip --lambda-dir $(TARGET_DIR)/lambda
 	@mkdir -p dist
 	@for f in $(LAMBDAS); do cp $(TARGET_DIR)/lambda/$$f/bootstrap.zip dist/$$f.zip; done
 	local/sbom.sh dist x86_64-unknown-linux-gnu vendored-openssl $(LAMBDAS)
@@ -86,10 +86,14 @@ sbom-check: setup
 	  rc=$$?; rm -rf $$d; exit $$rc
 
 # Where the packaged functions' time and memory go (local/bench.py): table on stdout, JSON in
-# target/bench/bench.json; exits 1 when a target is missed.
+# target/bench/bench.json; exits 1 when a target is missed. The floor harness (crates/event-floor)
+# is built by the same command as the functions (the three are fresh, only it is built and linked).
 bench: package
+	$(LAMBDA_BUILD) $(addprefix -p ,$(LAMBDAS)) -p event-floor --lambda-dir $(TARGET_DIR)/bench-lambda
 	cargo build -p event-tier-tests --bin concurrency
-	BENCH_CONCURRENCY_BIN=$(TARGET_DIR)/debug/concurrency local/with-stack.sh $(PY) local/bench.py
+	BENCH_CONCURRENCY_BIN=$(TARGET_DIR)/debug/concurrency \
+	BENCH_FLOOR_BIN=$(TARGET_DIR)/bench-lambda/event-floor/bootstrap \
+	  local/with-stack.sh $(PY) local/bench.py
 
 local-up: setup
 	@$(PY) local/stack.py up

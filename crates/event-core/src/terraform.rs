@@ -107,9 +107,10 @@ impl SshHost {
 
     /// A command with standard input (a transfer), timed as `upload`.
     async fn send(&self, command: &str, input: Vec<u8>) -> Result<crate::ssh::Output> {
+        let bytes = input.len() as u64;
         self.session
             .exec_with_input(command, input)
-            .instrument(tracing::debug_span!(target: timing::TARGET, "upload"))
+            .instrument(tracing::debug_span!(target: timing::TARGET, "upload", bytes))
             .await
     }
 

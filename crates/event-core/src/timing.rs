@@ -39,6 +39,10 @@ pub struct Totals {
     pub follow_ms: f64,
     /// Terraform's own time on the runner (init to exit), as the runner measured it.
     pub terraform_ms: f64,
+    /// The counted calls in the order they were made: the SDK's operation names
+    /// (`S3.GetObject`), `ssh_connect`, `upload:<bytes>`, `remote` and `slack`. The benchmark's
+    /// floor harness (`crates/event-floor`) replays exactly these, back to back.
+    pub steps: Vec<String>,
 }
 
 impl Totals {
@@ -92,6 +96,8 @@ impl Kind {
 
 struct Timed {
     kind: Kind,
+    /// The step's name in [`Totals::steps`].
+    step: String,
     started: Instant,
     /// Inside a wait, or inside a span of the same kind: not counted on its own.
     nested: bool,
@@ -111,10 +117,13 @@ impl Timings {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn add(&self, kind: Kind, d: Duration) {
+    fn add(&self, kind: Kind, step: &str, d: Duration) {
         let ms = d.as_secs_f64() * 1000.0;
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let t = &mut *guard;
+        if !kind.is_wait() {
+            t.steps.push(step.to_owned());
+        }
         let (count, total) = match kind {
             Kind::Aws => (Some(&mut t.aws_calls), &mut t.aws_ms),
             Kind::SshConnect => (Some(&mut t.ssh_connects), &mut t.ssh_connect_ms),
@@ -154,6 +163,7 @@ impl Timings {
             boot_wait_ms = t.boot_wait_ms,
             follow_ms = t.follow_ms,
             terraform_ms = t.terraform_ms,
+            steps = t.steps.join(","),
             "timings"
         );
     }
@@ -179,8 +189,17 @@ where
                 .get::<Timed>()
                 .is_some_and(|p| p.kind.is_wait() || p.kind == kind)
         });
+        let meta = attrs.metadata();
+        let step = if kind == Kind::Upload {
+            let mut bytes = Bytes(0);
+            attrs.record(&mut bytes);
+            format!("upload:{}", bytes.0)
+        } else {
+            meta.name().to_owned()
+        };
         span.extensions_mut().insert(Timed {
             kind,
+            step,
             started: Instant::now(),
             nested,
         });
@@ -191,7 +210,7 @@ where
         if let Some(t) = span.extensions().get::<Timed>()
             && !t.nested
         {
-            self.add(t.kind, t.started.elapsed());
+            self.add(t.kind, &t.step, t.started.elapsed());
         }
     }
 
@@ -217,6 +236,18 @@ where
                 .terraform_ms += ms as f64;
         }
     }
+}
+
+/// The `bytes` field of an `upload` span.
+struct Bytes(u64);
+
+impl field::Visit for Bytes {
+    fn record_u64(&mut self, f: &field::Field, v: u64) {
+        if f.name() == "bytes" {
+            self.0 = v;
+        }
+    }
+    fn record_debug(&mut self, _: &field::Field, _: &dyn std::fmt::Debug) {}
 }
 
 /// The functions' logging: JSON when the function's log format is JSON (`AWS_LAMBDA_LOG_FORMAT`),
@@ -271,6 +302,9 @@ mod tests {
         async { tokio::time::sleep(Duration::from_millis(20)).await }
             .instrument(tracing::info_span!(target: TARGET, "ssh_connect"))
             .await;
+        async {}
+            .instrument(tracing::info_span!(target: TARGET, "upload", bytes = 4096_u64))
+            .await;
         for _ in 0..2 {
             async {}
                 .instrument(tracing::info_span!(target: TARGET, "remote"))
@@ -293,6 +327,7 @@ mod tests {
         assert_eq!(t.remote_commands, 2, "{t:?}");
         assert!(t.follow_ms >= 10.0, "{t:?}");
         assert_eq!(t.terraform_ms, 1500.0);
+        assert_eq!(t.steps, ["ssh_connect", "upload:4096", "remote", "remote"]);
         assert_eq!(timings.take(), Totals::default(), "take clears");
     }
 }
