@@ -132,6 +132,12 @@ def stop(proc):
         proc.kill()
     except ProcessLookupError:
         pass
-    _, status, usage = os.wait4(proc.pid, 0)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        # Already reaped (a process that exited on its own can be, by Popen's own bookkeeping):
+        # its status stands, its usage is gone.
+        proc.wait()
+        return None
     proc.returncode = status
     return usage
