@@ -59,7 +59,7 @@ impl SlackWebhook {
     /// The webhook of a function that only notifies (event-alarm): the URL from Secrets Manager,
     /// with the SDK's settings from the environment.
     pub async fn from_env_config(config: &crate::config::NotifierConfig) -> Result<Self> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = crate::flows::sdk_config().await;
         let secrets: Arc<dyn Secrets> = Arc::new(crate::secrets::SecretsManager::new(
             aws_sdk_secretsmanager::Client::new(&sdk),
         ));

@@ -15,6 +15,22 @@ use crate::slack::Notifier;
 use crate::ssh::Remote;
 use crate::terraform::Backend;
 
+/// The SDK's configuration from the environment. A Lambda function's credentials are in its
+/// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); when they are,
+/// they are taken from there alone, without building the default chain's other providers (instance
+/// metadata, container, SSO, web identity), which a function never uses.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let loader = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+    } else {
+        loader
+    };
+    loader.load().await
+}
+
 pub struct Deps {
     pub config: Config,
     pub region: String,
@@ -34,8 +50,7 @@ pub struct Deps {
 impl Deps {
     /// The AWS-backed dependencies. `AWS_ENDPOINT_URL` (the local stack) is honoured by the SDK.
     pub async fn from_config(config: Config) -> Result<Self, Error> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::from_sdk_config(config, &sdk)
+        Self::from_sdk_config(config, &sdk_config().await)
     }
 
     /// The same with a given SDK configuration: its endpoint, retry and timeout settings apply to

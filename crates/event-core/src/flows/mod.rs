@@ -16,7 +16,7 @@ mod run;
 pub mod start;
 pub mod stop;
 
-pub use deps::Deps;
+pub use deps::{Deps, sdk_config};
 pub use invocation::{Deadline, FOLLOW_UP_DELAY, Invocation};
 pub use outcome::{FlowError, Outcome, Stage, Status, Told};
 pub use report::summary;
