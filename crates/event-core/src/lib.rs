@@ -15,6 +15,7 @@ pub mod run;
 pub mod runner;
 pub mod secrets;
 pub mod slack;
+pub mod slack_app;
 pub mod ssh;
 pub mod terraform;
 pub mod timing;
