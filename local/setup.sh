@@ -7,11 +7,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.local/venv"
 
-if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null || ! command -v unzip >/dev/null; then
-  echo "setup: installing openssh-server, util-linux, unzip"
+if ! [ -x /usr/sbin/sshd ] || ! command -v flock >/dev/null || ! command -v unzip >/dev/null \
+  || ! command -v strace >/dev/null; then
+  echo "setup: installing openssh-server, util-linux, unzip, strace"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq openssh-server openssh-client util-linux unzip >/dev/null
+  apt-get install -y -qq openssh-server openssh-client util-linux unzip strace >/dev/null
 fi
 
 install_venv() { # venv requirements-file

@@ -1,7 +1,8 @@
 //! The runner's real user data, as the local stack runs it (local/user-data.sh): every run's
 //! Terraform installs providers from the mirror the user data unpacked from the artifacts, and can
 //! reach no registry; a user data that fails (an artifact whose sha256 does not match) leaves a
-//! runner without `.ready`, which the start's ready timeout terminates.
+//! runner without `.ready`, which the start's ready timeout terminates; and every connection the
+//! runner's Terraform makes during a start and a stop goes to the local stack.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -180,4 +181,94 @@ async fn user_data_with_a_corrupted_artifact_leaves_a_runner_the_ready_timeout_t
     let all = stack.instances(&event).await;
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].state, "terminated");
+}
+
+/// The addresses of the `connect(2)` calls to IP sockets in an strace log.
+fn inet_connects(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter(|l| l.contains("connect(") && l.contains("sa_family=AF_INET"))
+        .map(|l| {
+            let addr = |key: &str| {
+                l.split(key)
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').nth(1))
+                    .map(str::to_owned)
+            };
+            addr("inet_addr(")
+                .or_else(|| addr("inet_pton(AF_INET6, "))
+                .unwrap_or_else(|| l.to_owned())
+        })
+        .collect()
+}
+
+/// Traced from the runner's sshd down (the shell, `terraform`, its provider plugin), through a start
+/// and a stop: every IP connection goes to 127.0.0.1, the local stack. A registry lookup, the
+/// checkpoint service, instance metadata or a DNS query to a resolver elsewhere would show here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runners_terraform_connects_to_the_local_stack_only() {
+    let stack = Stack::get().await;
+    let sshd = std::fs::read_to_string(root().join(".local/stack/ssh/sshd.pid")).unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut strace = Command::new("strace")
+        .args(["-f", "--seccomp-bpf", "-qq", "-e", "trace=connect", "-o"])
+        .arg(log.path())
+        .args(["-p", sshd.trim()])
+        .spawn()
+        .expect("strace runs (make setup installs it)");
+    // strace has attached once it has written its first line or a moment has passed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let deps = stack.deps().await;
+    let event = unique_event("egress");
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("start succeeds");
+    assert_eq!(out.status, event_core::Status::Applied, "{out:?}");
+    let out = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("stop succeeds");
+    assert_eq!(out.status, event_core::Status::Destroyed, "{out:?}");
+
+    // SIGINT: strace detaches from sshd and its children, which go on.
+    let pid = i32::try_from(strace.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    strace.wait().unwrap();
+    let trace = std::fs::read_to_string(log.path()).unwrap();
+    let connects = inet_connects(&trace);
+    let moto_port = stack
+        .var("AWS_ENDPOINT_URL")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    assert!(
+        trace.contains(&format!("htons({moto_port})")),
+        "the trace saw the provider's calls to moto (port {moto_port}): {}",
+        &trace[..trace.len().min(2000)]
+    );
+    // Go probes for IPv4 and IPv6 support with UDP sockets connected to the unspecified address,
+    // which Linux takes as this host: no packet leaves it.
+    let elsewhere: Vec<&String> = connects
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.as_str(),
+                "127.0.0.1" | "::1" | "::ffff:127.0.0.1" | "0.0.0.0" | "::"
+            )
+        })
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "the runner connected outside the local stack: {elsewhere:?}"
+    );
+}
+
+#[test]
+fn inet_connects_reads_strace_lines() {
+    let trace = "12 connect(7, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr(\"52.1.2.3\")}, 16) = -1 EINPROGRESS\n\
+                 13 connect(3, {sa_family=AF_UNIX, sun_path=\"/dev/log\"}, 110) = 0\n\
+                 14 connect(8, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", &sin6_addr), sin6_scope_id=0}, 28) = 0\n";
+    assert_eq!(inet_connects(trace), ["52.1.2.3", "::1"]);
 }
