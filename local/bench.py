@@ -130,6 +130,8 @@ def run_flow(bootstrap, name, payload, log_path, during=None):
         api.close()
     if helper:
         helper.join(timeout=5)
+    if usage is None:
+        sys.exit(f"{name}'s process was reaped before the bench could read its peak RSS")
     return kind, answer, usage.ru_maxrss / 1024, wall, timings_line(log_path)
 
 
@@ -163,7 +165,7 @@ def finish_migration(event_id):
 
 def floor(event_id, steps):
     """The true floor: the start's calls replayed back to back by crates/event-floor, in FLOOR_RUNS
-    fresh processes (each as cold as the function was); the median run, and each run's total."""
+    fresh processes (their set-up done before the clock starts); the median run, and each run's total."""
     binary = os.environ.get("BENCH_FLOOR_BIN")
     if not binary or not Path(binary).exists():
         sys.exit("BENCH_FLOOR_BIN is not a built crates/event-floor (make bench builds it)")

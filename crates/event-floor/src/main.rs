@@ -9,7 +9,9 @@
 //! `event-floor <event-id> <steps>` with the function's environment; prints one JSON object:
 //! `{"total_ms": .., "steps": [{"step": .., "ms": ..}]}`. Set-up (the key, the webhook URL, a
 //! scratch object, an instance to terminate) is done with clients of its own before the clock
-//! starts, so the timed clients are as cold as a fresh function's. Anything it launched is
+//! starts. The timed clients are new, but that set-up has already done the SDK's process-wide
+//! one-time work (endpoint partitions, the first connection), which a fresh function pays inside
+//! its first calls: this floor is lower than a cold one by that much. Anything it launched is
 //! terminated after the clock stops. A step it does not know fails the run, naming it: a new call
 //! in the flow must be added here, or the floor would be missing it.
 
