@@ -244,6 +244,7 @@ def main():
     result["functions"]["event-start"]["flow"] = {
         "rss_mib": rss, "wall_s": wall, "timings": t,
         "own_ms": own, "floor_ms": f["floor_ms"], "own_over_floor": own / f["floor_ms"], "floor": f,
+        "calls": call_by_call(t, f["median_run"]),
         "breakdown_ms": {"aws": t["aws_ms"], "ssh_connect": t["ssh_connect_ms"], "upload": t["upload_ms"],
                          "remote_commands": t["remote_ms"], "slack": t["slack_ms"],
                          "other": own - t["io_ms"]},
@@ -312,7 +313,23 @@ def table(r):
         f"| **{s['floor_ms']:.0f}** |",
         f"| own overhead / true floor | {s['own_over_floor']:.2f} |",
     ]
-    return "\n".join(rows + lines)
+    calls = ["", "| call (in order) | the function (ms) | the floor's median run (ms) |", "|---|---|---|"]
+    calls += [f"| {c['step']} | {fmt_ms(c['function_ms'])} | {fmt_ms(c['floor_ms'])} |" for c in s["calls"]]
+    return "\n".join(rows + lines + calls)
+
+
+def fmt_ms(v):
+    return "-" if v is None else f"{v:.1f}"
+
+
+def call_by_call(t, floor_run):
+    """The function's calls beside the floor's, in order (a call inside another, such as the
+    webhook's GetSecretValue inside the Slack post, is also inside its parent's figure)."""
+    steps = t["steps"].split(",")
+    ms = [float(x) for x in t.get("step_ms", "").split(",") if x]
+    return [{"step": step, "function_ms": ms[i] if i < len(ms) else None,
+             "floor_ms": floor_run[i]["ms"] if i < len(floor_run) else None}
+            for i, step in enumerate(steps)]
 
 
 def machine():

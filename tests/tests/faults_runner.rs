@@ -141,3 +141,34 @@ async fn runner_whose_user_data_never_finishes_is_terminated_at_the_ready_timeou
         "nothing was started on it"
     );
 }
+
+/// The run's files and its start travel in one remote command; an archive that cannot be unpacked
+/// fails the start at stage `prepare`, and the runner starts nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_files_cannot_be_unpacked_fails_at_prepare_and_starts_nothing() {
+    let stack = Stack::get().await;
+    let deps = stack.deps_with(|_| {}).await;
+    let event = unique_event("no-unpack");
+    // `runs` as a file: the run's directory under it cannot be made.
+    let dir = std::path::Path::new(&deps.config.runner.workdir).join(&event);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("runs"), "not a directory").unwrap();
+
+    let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect_err("the files cannot be unpacked");
+    assert_eq!(err.stage, Stage::Prepare, "{err}");
+    assert!(err.to_string().contains("exit 86"), "{err}");
+    assert!(
+        !dir.join("current").exists() && !dir.join("lock").exists(),
+        "nothing was started"
+    );
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].text.contains("start failed at stage `prepare`"),
+        "{}",
+        posts[0].text
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

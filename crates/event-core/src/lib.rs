@@ -13,6 +13,7 @@ pub mod payload;
 pub mod records;
 pub mod run;
 pub mod runner;
+pub mod sdk_http;
 pub mod secrets;
 pub mod slack;
 pub mod slack_app;

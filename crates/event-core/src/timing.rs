@@ -43,10 +43,14 @@ pub struct Totals {
     /// (`S3.GetObject`), `ssh_connect`, `upload:<bytes>`, `remote` and `slack`. The benchmark's
     /// floor harness (`crates/event-floor`) replays exactly these, back to back.
     pub steps: Vec<String>,
+    /// The milliseconds of each of `steps`, in the same order (a step inside another, such as the
+    /// webhook's `GetSecretValue` inside `slack`, is also inside its parent's time).
+    pub step_ms: Vec<f64>,
 }
 
 impl Totals {
-    /// The calls the flow makes, in the time they took: what the same calls cost back to back.
+    /// The calls the flow makes, in the time they took: what the same calls cost back to back. A
+    /// call inside another (an AWS call inside `slack`) is counted once, in its parent.
     pub fn io_ms(&self) -> f64 {
         self.aws_ms + self.ssh_connect_ms + self.upload_ms + self.remote_ms + self.slack_ms
     }
@@ -101,6 +105,8 @@ struct Timed {
     started: Instant,
     /// Inside a wait, or inside a span of the same kind: not counted on its own.
     nested: bool,
+    /// Inside a counted span of another kind: a step of its own, its time in its parent's total.
+    inner: bool,
 }
 
 /// The layer; [`Timings::take`] reads and clears the totals.
@@ -117,12 +123,16 @@ impl Timings {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn add(&self, kind: Kind, step: &str, d: Duration) {
+    fn add(&self, kind: Kind, step: &str, d: Duration, inner: bool) {
         let ms = d.as_secs_f64() * 1000.0;
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let t = &mut *guard;
         if !kind.is_wait() {
             t.steps.push(step.to_owned());
+            t.step_ms.push(ms);
+        }
+        if inner {
+            return;
         }
         let (count, total) = match kind {
             Kind::Aws => (Some(&mut t.aws_calls), &mut t.aws_ms),
@@ -164,6 +174,12 @@ impl Timings {
             follow_ms = t.follow_ms,
             terraform_ms = t.terraform_ms,
             steps = t.steps.join(","),
+            step_ms = t
+                .step_ms
+                .iter()
+                .map(|ms| format!("{ms:.1}"))
+                .collect::<Vec<_>>()
+                .join(","),
             "timings"
         );
     }
@@ -183,12 +199,13 @@ where
             return;
         };
         let Some(span) = ctx.span(id) else { return };
-        let nested = span.scope().skip(1).any(|parent| {
-            parent
-                .extensions()
-                .get::<Timed>()
-                .is_some_and(|p| p.kind.is_wait() || p.kind == kind)
-        });
+        let (mut nested, mut inner) = (false, false);
+        for parent in span.scope().skip(1) {
+            if let Some(p) = parent.extensions().get::<Timed>() {
+                nested |= p.kind.is_wait() || p.kind == kind;
+                inner = true;
+            }
+        }
         let meta = attrs.metadata();
         let step = if kind == Kind::Upload {
             let mut bytes = Bytes(0);
@@ -202,6 +219,7 @@ where
             step,
             started: Instant::now(),
             nested,
+            inner,
         });
     }
 
@@ -210,7 +228,7 @@ where
         if let Some(t) = span.extensions().get::<Timed>()
             && !t.nested
         {
-            self.add(t.kind, &t.step, t.started.elapsed());
+            self.add(t.kind, &t.step, t.started.elapsed(), t.inner);
         }
     }
 
@@ -328,6 +346,41 @@ mod tests {
         assert!(t.follow_ms >= 10.0, "{t:?}");
         assert_eq!(t.terraform_ms, 1500.0);
         assert_eq!(t.steps, ["ssh_connect", "upload:4096", "remote", "remote"]);
+        assert_eq!(t.step_ms.len(), 4);
+        assert!(t.step_ms[0] >= 20.0, "{t:?}");
         assert_eq!(timings.take(), Totals::default(), "take clears");
+    }
+
+    #[tokio::test]
+    async fn a_call_inside_another_step_is_a_step_counted_once() {
+        let timings = Timings::new();
+        let subscriber = tracing_subscriber::registry().with(timings.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        async {
+            async { tokio::time::sleep(Duration::from_millis(15)).await }
+                .instrument(tracing::info_span!(
+                    target: "aws_sdk_secretsmanager",
+                    "Secrets Manager.GetSecretValue",
+                    "rpc.system" = "aws-api"
+                ))
+                .await;
+        }
+        .instrument(tracing::info_span!(target: TARGET, "slack"))
+        .await;
+
+        let t = timings.take();
+        assert_eq!(t.steps, ["Secrets Manager.GetSecretValue", "slack"]);
+        assert_eq!((t.aws_calls, t.aws_ms), (0, 0.0), "{t:?}");
+        assert_eq!(t.slack_posts, 1);
+        assert!(
+            t.step_ms[0] >= 15.0 && t.step_ms[1] >= t.step_ms[0],
+            "{t:?}"
+        );
+        assert_eq!(
+            t.io_ms(),
+            t.slack_ms,
+            "the inner call is in its parent's time only"
+        );
     }
 }

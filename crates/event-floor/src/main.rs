@@ -7,13 +7,14 @@
 //! calls cost at the least; what the function takes beyond it is its own overhead.
 //!
 //! `event-floor <event-id> <steps>` with the function's environment; prints one JSON object:
-//! `{"total_ms": .., "steps": [{"step": .., "ms": ..}]}`. Set-up (the key, the webhook URL, a
-//! scratch object, an instance to terminate) is done with clients of its own before the clock
-//! starts. The timed clients are new, but that set-up has already done the SDK's process-wide
-//! one-time work (endpoint partitions, the first connection), which a fresh function pays inside
-//! its first calls: this floor is lower than a cold one by that much. Anything it launched is
-//! terminated after the clock stops. A step it does not know fails the run, naming it: a new call
-//! in the flow must be added here, or the floor would be missing it.
+//! `{"total_ms": .., "steps": [{"step": .., "ms": ..}]}`. The clients are made before the clock
+//! starts, as a function makes them at init; nothing else is done before it: the runner key, the
+//! webhook URL and the AMI come from the replayed calls themselves, so the SDK's one-time work
+//! (credentials, endpoint rules, the first connections) is inside the clock, as it is inside a
+//! fresh function's first calls. Only a stop's `TerminateInstances` needs an instance made
+//! beforehand (with clients of its own). Anything it launched is terminated after the clock stops.
+//! A step it does not know fails the run, naming it: a new call in the flow must be added here, or
+//! the floor would be missing it.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -21,21 +22,28 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{Filter, InstanceType};
 use event_core::Config;
+use event_core::payload::EventId;
 
 type Fail = Box<dyn std::error::Error>;
 
-/// What the set-up found, used by the timed calls.
+/// What the replay learned on its way (as the function does) and what its set-up made.
+#[derive(Default)]
 struct Scratch {
     bucket: String,
     key: String,
-    pem: String,
-    webhook: String,
-    ami: String,
-    /// An instance for a `TerminateInstances` to end.
+    /// The runner key, from the first `GetSecretValue` (the flow fetches it first).
+    pem: Option<String>,
+    /// The webhook URL, from the next `GetSecretValue`.
+    webhook: Option<String>,
+    /// From the `SSM.GetParameter` step (or the settings, when they pin an AMI).
+    ami: Option<String>,
+    /// An instance for a `TerminateInstances` to end (made before the clock starts).
     doomed: Option<String>,
 }
 
 struct Clients {
+    /// The functions' own launch request (user data, tags, volume, metadata options).
+    fleet: event_core::runner::Ec2Fleet,
     s3: aws_sdk_s3::Client,
     ec2: aws_sdk_ec2::Client,
     ssm: aws_sdk_ssm::Client,
@@ -48,11 +56,18 @@ struct Clients {
 
 impl Clients {
     async fn new(config: &Config) -> Result<Self, Fail> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = event_core::flows::sdk_config().await;
         let s3 = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
+        let region = sdk.region().map(ToString::to_string).unwrap_or_default();
         Ok(Self {
+            fleet: event_core::runner::Ec2Fleet::new(
+                aws_sdk_ec2::Client::new(&sdk),
+                aws_sdk_ssm::Client::new(&sdk),
+                config.runner.clone(),
+                region,
+            ),
             s3: aws_sdk_s3::Client::from_conf(s3),
             ec2: aws_sdk_ec2::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),
@@ -98,39 +113,40 @@ async fn main() -> Result<(), Fail> {
     let steps: Vec<&str> = steps.split(',').filter(|s| !s.is_empty()).collect();
     let config = Config::from_env()?;
 
-    let setup = Clients::new(&config).await?;
-    let ami = match &config.runner.ami_id {
-        Some(ami) => ami.clone(),
-        None => {
-            let p = setup.ssm.get_parameter().name(&config.runner.ami_parameter);
-            let out = p.send().await?;
-            let value = out.parameter().and_then(|p| p.value());
-            value.ok_or("the AMI parameter has no value")?.to_owned()
-        }
-    };
-    let scratch = Scratch {
+    // The clients are made before the clock starts, as a function makes them at init. Nothing else
+    // is: the key, the webhook URL and the AMI come from the replayed calls themselves, so the SDK's
+    // one-time work (credentials, endpoint rules, the first connections) is paid inside the clock,
+    // as the function pays it inside its first calls.
+    let c = Clients::new(&config).await?;
+    let mut scratch = Scratch {
         bucket: config.state_bucket.clone(),
         key: format!("bench-floor/{event}/{}", std::process::id()),
-        pem: setup.secret(&config.runner_key_secret).await?,
-        webhook: setup.secret(&config.slack_webhook_secret).await?,
-        doomed: if steps.contains(&"EC2.TerminateInstances") {
-            Some(setup.launch(&config, &ami).await?)
-        } else {
-            None
-        },
-        ami,
+        ami: config.runner.ami_id.clone(),
+        ..Scratch::default()
+    };
+    // Only a stop's steps need an instance to terminate: that set-up uses clients of its own.
+    let setup = match steps.contains(&"EC2.TerminateInstances") {
+        true => {
+            let setup = Clients::new(&config).await?;
+            let p = setup.ssm.get_parameter().name(&config.runner.ami_parameter);
+            let ami = p
+                .send()
+                .await?
+                .parameter()
+                .and_then(|p| p.value().map(str::to_owned));
+            scratch.doomed = Some(setup.launch(&config, &ami.ok_or("no AMI")?).await?);
+            Some(setup)
+        }
+        false => None,
     };
     // Records of a few hundred bytes, as the flow's are.
     let record = vec![b'x'; 400];
-    let s3 = &setup.s3;
-    let put = s3.put_object().bucket(&scratch.bucket).key(&scratch.key);
-    put.body(record.clone().into()).send().await?;
 
     let mut replay = Replay {
-        c: Clients::new(&config).await?,
+        c,
         config: &config,
         event,
-        s: &scratch,
+        s: &mut scratch,
         record: &record,
         ssh: None,
         launched: Vec::new(),
@@ -147,16 +163,18 @@ async fn main() -> Result<(), Fail> {
 
     // Untimed: what the replay and the set-up left.
     let mut launched = std::mem::take(&mut replay.launched);
+    let c = replay.c;
     launched.extend(scratch.doomed.clone());
     if !launched.is_empty() {
-        let t = setup
-            .ec2
-            .terminate_instances()
-            .set_instance_ids(Some(launched));
+        let t = c.ec2.terminate_instances().set_instance_ids(Some(launched));
         t.send().await?;
     }
-    let del = s3.delete_object().bucket(&scratch.bucket).key(&scratch.key);
+    let del =
+        c.s3.delete_object()
+            .bucket(&scratch.bucket)
+            .key(&scratch.key);
     del.send().await?;
+    drop(setup);
     let report = serde_json::json!({"total_ms": ms(total), "steps": took});
     println!("{report}");
     Ok(())
@@ -171,7 +189,7 @@ struct Replay<'a> {
     c: Clients,
     config: &'a Config,
     event: &'a str,
-    s: &'a Scratch,
+    s: &'a mut Scratch,
     record: &'a [u8],
     ssh: Option<ssh2::Session>,
     launched: Vec<String>,
@@ -180,19 +198,20 @@ struct Replay<'a> {
 impl Replay<'_> {
     /// One step, as the flow made it.
     async fn step(&mut self, step: &str) -> Result<(), Fail> {
-        let (c, config, event, s) = (&self.c, self.config, self.event, self.s);
+        let (c, config, event) = (&self.c, self.config, self.event);
+        let s = &mut *self.s;
         let (record, ssh, launched) = (self.record, &mut self.ssh, &mut self.launched);
         let tag =
             |key: &str, value: &str| Filter::builder().name(format!("tag:{key}")).values(value);
         match step {
             "S3.GetObject" => {
-                let out =
-                    c.s3.get_object()
-                        .bucket(&s.bucket)
-                        .key(&s.key)
-                        .send()
-                        .await?;
-                out.body.collect().await?;
+                let get = c.s3.get_object().bucket(&s.bucket).key(&s.key);
+                match get.send().await {
+                    Ok(out) => drop(out.body.collect().await?),
+                    // No record yet is an answer, as it is for the flow's first reads.
+                    Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             "S3.PutObject" => {
                 let put = c.s3.put_object().bucket(&s.bucket).key(&s.key);
@@ -217,18 +236,32 @@ impl Replay<'_> {
                     .send()
                     .await?;
             }
-            "EC2.RunInstances" => launched.push(c.launch(config, &s.ami).await?),
+            // The function's own request, for an event id of the floor's (its runner is not the
+            // event's): as long as the function's, user data, tags and all.
+            "EC2.RunInstances" => {
+                let ami = s
+                    .ami
+                    .as_deref()
+                    .ok_or("RunInstances before the AMI's GetParameter")?;
+                let floor = EventId::parse(&format!("floor-{}", std::process::id()))?;
+                let token = format!("floor-{}-{}", std::process::id(), launched.len());
+                let runner = c.fleet.run_first_placement(&floor, &token, ami).await?;
+                launched.push(runner.instance_id)
+            }
             "EC2.TerminateInstances" => {
                 let id = s.doomed.clone().ok_or("no instance to terminate")?;
                 c.ec2.terminate_instances().instance_ids(id).send().await?;
             }
             "SSM.GetParameter" => {
                 let name = &config.runner.ami_parameter;
-                c.ssm.get_parameter().name(name).send().await?;
+                let out = c.ssm.get_parameter().name(name).send().await?;
+                s.ami = out.parameter().and_then(|p| p.value()).map(str::to_owned);
             }
-            "Secrets Manager.GetSecretValue" => {
-                c.secret(&config.runner_key_secret).await?;
-            }
+            // The flow fetches the runner key, then (for its Slack post) the webhook URL.
+            "Secrets Manager.GetSecretValue" => match s.pem {
+                None => s.pem = Some(c.secret(&config.runner_key_secret).await?),
+                Some(_) => s.webhook = Some(c.secret(&config.slack_webhook_secret).await?),
+            },
             "Database Migration Service.DescribeReplicationTasks" => {
                 let id = aws_sdk_databasemigration::types::Filter::builder()
                     .name("replication-task-id")
@@ -250,7 +283,13 @@ impl Replay<'_> {
             "Scheduler.ListSchedules" => {
                 c.scheduler.list_schedules().send().await?;
             }
-            "ssh_connect" => *ssh = Some(connect(config, &s.pem)?),
+            "ssh_connect" => {
+                let pem = s
+                    .pem
+                    .as_deref()
+                    .ok_or("ssh_connect before the key's GetSecretValue")?;
+                *ssh = Some(connect(config, pem)?)
+            }
             "remote" => exec(
                 ssh.as_ref().ok_or("a command before ssh_connect")?,
                 "true",
@@ -259,8 +298,12 @@ impl Replay<'_> {
             "slack" => {
                 let text = format!("event {event}: bench floor, a message of the usual length");
                 let body = serde_json::json!({ "text": text });
+                let webhook = s
+                    .webhook
+                    .as_deref()
+                    .ok_or("slack before the webhook's secret")?;
                 c.http
-                    .post(&s.webhook)
+                    .post(webhook)
                     .json(&body)
                     .send()
                     .await?

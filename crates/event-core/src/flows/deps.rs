@@ -18,9 +18,11 @@ use crate::terraform::Backend;
 /// The SDK's configuration from the environment. A Lambda function's credentials are in its
 /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); when they are,
 /// they are taken from there alone, without building the default chain's other providers (instance
-/// metadata, container, SSO, web identity), which a function never uses.
+/// metadata, container, SSO, web identity), which a function never uses. Every service client made
+/// from it shares one HTTPS client ([`crate::sdk_http`]).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::sdk_http::shared());
     let loader = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
         loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),

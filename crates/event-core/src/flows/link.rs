@@ -12,7 +12,7 @@ use super::run::Flow;
 use super::{FlowError, Stage};
 use crate::clock::Instant;
 use crate::error::Error;
-use crate::run::{Host, Readiness};
+use crate::run::{Host, LastRun, Readiness};
 use crate::runner::Runner;
 use crate::ssh::SshTarget;
 use crate::timing;
@@ -25,6 +25,8 @@ pub struct Link {
     pub instance_id: String,
     /// Connections opened, the first included.
     pub sessions: u32,
+    /// The last run on the runner, as it answered when this link was made (with its readiness).
+    pub last: Option<LastRun>,
 }
 
 impl Link {
@@ -134,14 +136,14 @@ impl Flow<'_> {
         };
         // A runner that ran runs before answers "not ready" only by accident: asked again a few times.
         let mut asked_again = 0;
-        loop {
+        let last = loop {
             let has_runs = match host
-                .ready()
+                .ready_and_last()
                 .await
                 .map_err(|e| FlowError::new(Stage::Ready, e))?
             {
-                Readiness::Ready => break,
-                Readiness::NotReady { has_runs } => has_runs,
+                (Readiness::Ready, last) => break last,
+                (Readiness::NotReady { has_runs }, _) => has_runs,
             };
             if let Some(p) = next().or((has_runs && asked_again < 3).then_some(pause)) {
                 asked_again += u32::from(has_runs);
@@ -166,13 +168,14 @@ impl Flow<'_> {
                 cfg.runner.ready_timeout.as_secs()
             ));
             return Err(self.discard(&runner, Stage::Ready, e).await);
-        }
+        };
         Ok(Link {
             host,
             target,
             key,
             instance_id: runner.instance_id.clone(),
             sessions: 1,
+            last,
         })
     }
 

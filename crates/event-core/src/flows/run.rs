@@ -12,7 +12,7 @@ use super::{Deps, FlowError, Invocation, Outcome, Stage, Status, Told};
 use crate::clock::Instant;
 use crate::error::{Error, InputError};
 use crate::payload::{EventId, Request};
-use crate::run::{Action, RunFiles, RunId, RunStage, Started};
+use crate::run::{Action, LaunchFailure, RunFiles, RunId, RunStage, Started};
 
 /// One flow's invocation: the event, the deadline and the shared steps.
 pub(crate) struct Flow<'a> {
@@ -171,12 +171,16 @@ impl<'a> Flow<'a> {
             tfvars: crate::terraform::tfvars(&self.event, &self.vars, &self.deps.module, &backend),
             backend_hcl: backend.render(&self.event).map_err(prepare)?,
         };
-        link.host().prepare(&run, &files).await.map_err(prepare)?;
         let started = link
             .host()
-            .start(&run)
+            .prepare_and_start(&run, &files)
             .await
-            .map_err(|e| FlowError::new(Stage::of_run(RunStage::Queued, self.action), e))?;
+            .map_err(|f| match f {
+                LaunchFailure::Prepare(e) => prepare(e),
+                LaunchFailure::Start(e) => {
+                    FlowError::new(Stage::of_run(RunStage::Queued, self.action), e)
+                }
+            })?;
         if let Started::Started(id) = &started {
             info!(event_id = %self.event, run_id = %id, "terraform {} running", self.action);
             // Beside the state: a run that ends after its runner is gone can still be told.
@@ -207,12 +211,10 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// The last run started on the runner, and whether it is in progress.
-    pub async fn last_run(&self, link: &Link) -> Result<Option<crate::run::LastRun>, FlowError> {
-        link.host()
-            .last()
-            .await
-            .map_err(|e| FlowError::new(Stage::Runner, e))
+    /// The last run started on the runner, and whether it is in progress, as the runner answered
+    /// when the link was made (in the same round trip as its readiness).
+    pub fn last_run(&self, link: &Link) -> Option<crate::run::LastRun> {
+        link.last.clone()
     }
 
     /// A followed run whose runner is gone: it ended without an outcome anyone can read.

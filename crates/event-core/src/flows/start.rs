@@ -39,7 +39,7 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
     }
     let runner = flow.acquire().await?;
     let mut link = flow.connect(&runner).await?;
-    let last = flow.last_run(&link).await?;
+    let last = flow.last_run(&link);
     if let Some(LastRun {
         run,
         running: false,

@@ -75,7 +75,7 @@ async fn once(flow: &Flow<'_>) -> Step<Option<Outcome>> {
         None => flow.acquire().await?,
     };
     let mut link = flow.connect(&runner).await?;
-    let last = flow.last_run(&link).await?;
+    let last = flow.last_run(&link);
     match last {
         // The destroy of a stop delivered earlier: joined, not started again. One that ended and
         // left the tier down is finished here (its invocation could not hand it over).
