@@ -181,6 +181,20 @@ def floor(event_id, steps):
             "median_run": median["steps"]}
 
 
+def warm_up(event_id):
+    """One untimed pass of every call the floor harness knows, before anything is timed: moto serves
+    the first request of each operation in its process more slowly than the next (RunInstances
+    75-94 ms the first time, 19 after), which AWS does not; the function would pay that, and the
+    floor, made after it, would not."""
+    binary = os.environ.get("BENCH_FLOOR_BIN")
+    if not binary or not Path(binary).exists():
+        sys.exit("BENCH_FLOOR_BIN is not a built crates/event-floor (make bench builds it)")
+    say("warming the local stack up: every call of the floor harness once, untimed")
+    out = subprocess.run([binary, event_id, "warm-up"], env=function_env(), capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"the warm-up failed: {out.stderr.strip()}")
+
+
 def concurrency():
     """K = 1 and K = 4 whole lifecycles of the fixture tier started together (tests/src/bin/
     concurrency.rs, path in BENCH_CONCURRENCY_BIN): wall times and how busy the cores were."""
@@ -233,6 +247,7 @@ def main():
             missed.append(f"{name} zip")
 
     event_id = f"bench-{int(time.time()) % 1_000_000}"
+    warm_up(f"warm-{event_id}")
     say(f"event-start flow of {event_id} (the real event tier; Terraform takes minutes)")
     kind, answer, rss, wall, t = run_flow(fns["event-start"]["bootstrap"], "event-start",
                                           {"event_id": event_id}, OUT / "event-start.log")

@@ -2,6 +2,7 @@
 //! Bounded retries of posts Slack certainly did not take; the URL never appears in an error or a
 //! log line.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -25,16 +26,22 @@ pub struct Message<'a> {
 pub trait Notifier: Send + Sync {
     async fn post(&self, text: &str) -> Result<()>;
 
+    /// Gets ready to post, off the caller's path: a flow calls it as it begins.
+    fn warm_up(&self) {}
+
     async fn post_message(&self, message: &Message<'_>) -> Result<()> {
         self.post(message.text).await
     }
 }
 
 pub struct SlackWebhook {
-    /// Built on a thread of its own as soon as the notifier is made: building it loads and parses
-    /// the platform's root certificates (15-25 ms on the bench machine, `make bench`), which would
-    /// otherwise hold up init or the first post. The first post takes it when ready (or builds it).
+    /// Built on a thread of its own when a flow begins ([`Notifier::warm_up`]), while the flow
+    /// waits on AWS and the runner: building it loads and parses the platform's root certificates
+    /// (15-25 ms on the bench machine, `make bench`), which would otherwise hold up the first post
+    /// (or init). The first post takes it when ready, or builds it (a notifier never warmed up).
     http: Arc<OnceLock<std::result::Result<reqwest::Client, String>>>,
+    /// A warm-up thread was started.
+    warming: AtomicBool,
     secrets: Arc<dyn Secrets>,
     secret_id: String,
     url: OnceCell<SecretString>,
@@ -46,16 +53,9 @@ pub struct SlackWebhook {
 impl SlackWebhook {
     /// `timeout` bounds each attempt; there are at most three.
     pub fn new(secrets: Arc<dyn Secrets>, secret_id: String, timeout: Duration) -> Result<Self> {
-        let http = Arc::new(OnceLock::new());
-        let cell = Arc::clone(&http);
-        // Detached: it ends once the client is built.
-        let _ = std::thread::Builder::new()
-            .name("slack-client".into())
-            .spawn(move || {
-                cell.get_or_init(|| build_client(timeout));
-            });
         Ok(Self {
-            http,
+            http: Arc::new(OnceLock::new()),
+            warming: AtomicBool::new(false),
             secrets,
             secret_id,
             url: OnceCell::new(),
@@ -103,6 +103,19 @@ fn build_client(timeout: Duration) -> std::result::Result<reqwest::Client, Strin
 
 #[async_trait]
 impl Notifier for SlackWebhook {
+    fn warm_up(&self) {
+        if self.http.get().is_some() || self.warming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (cell, timeout) = (Arc::clone(&self.http), self.timeout);
+        // Detached: it ends once the client is built (the first post waits for it if it must).
+        let _ = std::thread::Builder::new()
+            .name("slack-client".into())
+            .spawn(move || {
+                cell.get_or_init(|| build_client(timeout));
+            });
+    }
+
     async fn post(&self, text: &str) -> Result<()> {
         let url = self
             .url()

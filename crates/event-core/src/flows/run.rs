@@ -74,6 +74,8 @@ pub(crate) enum RunEnd {
 
 impl<'a> Flow<'a> {
     pub fn new(deps: &'a Deps, req: &Request, action: Action, invocation: Invocation) -> Self {
+        // Every flow ends with a post; what the post needs is made while the flow works.
+        deps.notifier.warm_up();
         Self {
             deps,
             event: req.event_id.clone(),
