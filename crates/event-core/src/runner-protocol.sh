@@ -63,7 +63,11 @@ exec)
   code=0
   date +%s%N > "$dir/started_ns"
   stage init
-  terraform init -input=false -no-color -reconfigure -backend-config=backend.hcl || code=$?
+  # Inits on one runner take turns: Terraform's plugin cache "is not guaranteed to be concurrency
+  # safe" (CLI configuration docs, plugin_cache_dir), and two inits of different events sharing a
+  # runner raced there ("mkdir .../linux_amd64: file exists"). On AWS a runner serves one event,
+  # whose runs already take turns (the event's lock), so this costs nothing there.
+  flock "$here/../.init.lock" terraform init -input=false -no-color -reconfigure -backend-config=backend.hcl || code=$?
   if [ "$code" -eq 0 ]; then
     case "$action" in
     apply)
