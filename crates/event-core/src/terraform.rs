@@ -15,17 +15,15 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::payload::EventId;
 use crate::records::state_key;
-use crate::run::{
-    Host, LastRun, LaunchFailure, Poll, Readiness, Retire, RunFiles, RunId, RunStage, RunState,
-    Started,
-};
+use crate::run::{Host, LastRun, LaunchFailure, Poll, Readiness, Retire, RunFiles, RunId, Started};
 use crate::runner::shell_quote;
 use crate::ssh::Session;
 use crate::timing;
 
+mod answers;
+use answers::{last_from, parse_poll, readiness_from, run_id_in, started_from, words};
+
 const PROTOCOL: &str = include_str!("runner-protocol.sh");
-/// Largest log chunk one poll returns (the script's `head -c`).
-const MAX_CHUNK: usize = 262_144;
 
 /// Where the state lives; rendered into `backend.hcl` for `terraform init -backend-config`.
 #[derive(Debug, Clone)]
@@ -175,53 +173,6 @@ impl SshHost {
              if [ -f {d}/lock ] && ! flock -n {d}/lock true 2>/dev/null; then echo \"$r running\"; else echo \"$r ended\"; fi; fi"
         )
     }
-}
-
-fn words(out: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(out)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn readiness_from(words: &[String]) -> Readiness {
-    match words.first().map(String::as_str) {
-        Some("ready") => Readiness::Ready,
-        _ => Readiness::NotReady {
-            has_runs: words.get(1).is_some_and(|w| w == "has-runs"),
-        },
-    }
-}
-
-fn last_from(words: &[String]) -> Result<Option<LastRun>> {
-    match words.first() {
-        None => Ok(None),
-        w => Ok(Some(LastRun {
-            run: run_id_in("status", w)?,
-            running: words.get(1).is_some_and(|w| w == "running"),
-        })),
-    }
-}
-
-/// The runner's answer to `runner.sh start`.
-fn started_from(run: &RunId, words: &[String]) -> Result<Started> {
-    match words.first().map(String::as_str) {
-        Some("started") => Ok(Started::Started(run_id_in("start", words.get(1))?)),
-        Some("busy") => Ok(Started::Busy(run_id_in("start", words.get(1))?)),
-        Some("retired") => Ok(Started::Retired),
-        _ => Err(Error::Terraform {
-            action: run.action().to_string(),
-            outcome: format!("could not be started: runner answered {words:?}"),
-        }),
-    }
-}
-
-fn run_id_in(what: &str, word: Option<&String>) -> Result<RunId> {
-    word.and_then(|w| RunId::parse(w))
-        .ok_or_else(|| Error::Terraform {
-            action: what.to_owned(),
-            outcome: format!("got an answer it cannot read: {word:?}"),
-        })
 }
 
 #[async_trait]
@@ -384,69 +335,9 @@ fn archive(files: &RunFiles<'_>) -> Result<Vec<u8>> {
     tar.into_inner().map_err(err)
 }
 
-fn parse_poll(out: &[u8]) -> Result<Poll> {
-    let nl = out.iter().position(|b| *b == b'\n').unwrap_or(out.len());
-    let head = String::from_utf8_lossy(&out[..nl]).into_owned();
-    let chunk = out.get(nl + 1..).unwrap_or_default();
-    let chunk = chunk[..chunk.len().min(MAX_CHUNK)].to_vec();
-    let fields: BTreeMap<&str, &str> = head
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .collect();
-    let stage = RunStage::parse(fields.get("stage").copied().unwrap_or("unknown"));
-    let state = match fields.get("state").copied() {
-        Some("running") => RunState::Running,
-        Some("done") => RunState::Done {
-            exit: fields
-                .get("exit")
-                .and_then(|e| e.parse().ok())
-                .unwrap_or(-1),
-            changes: fields.get("changes").copied() != Some("no"),
-        },
-        Some("lost") => RunState::Lost,
-        Some("unknown") => RunState::Unknown,
-        _ => {
-            return Err(Error::Terraform {
-                action: "poll".into(),
-                outcome: format!("got an answer it cannot read: {head:?}"),
-            });
-        }
-    };
-    let took = fields
-        .get("took_ms")
-        .and_then(|ms| ms.parse().ok())
-        .map(Duration::from_millis);
-    Ok(Poll {
-        state,
-        stage,
-        chunk,
-        took,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn poll_lines_are_read() {
-        let p = parse_poll(b"state=done exit=1 stage=apply changes=yes\nError: boom\n").unwrap();
-        assert_eq!(
-            p.state,
-            RunState::Done {
-                exit: 1,
-                changes: true
-            }
-        );
-        assert_eq!(p.stage, RunStage::Apply);
-        assert_eq!(p.chunk, b"Error: boom\n");
-        assert_eq!(p.took, None);
-        let p = parse_poll(b"state=done exit=0 stage=apply changes=no took_ms=61250\n").unwrap();
-        assert_eq!(p.took, Some(Duration::from_millis(61_250)));
-        let p = parse_poll(b"state=running stage=plan\n").unwrap();
-        assert_eq!(p.state, RunState::Running);
-        assert!(parse_poll(b"bash: no such file\n").is_err());
-    }
 
     #[test]
     fn a_runs_files_travel_as_one_archive_with_their_modes() {
