@@ -116,25 +116,14 @@ impl SshHost {
     async fn run(&self, what: &str, command: &str) -> Result<Vec<u8>> {
         let out = self.exec(command).await?;
         if out.status != 0 {
-            return Err(Error::Terraform {
-                action: what.to_owned(),
-                outcome: format!(
-                    "failed on the runner (exit {}): {}",
-                    out.status,
-                    out.stderr.trim()
-                ),
-            });
+            return Err(failed_on_runner(what, &out));
         }
         Ok(out.stdout)
     }
 
     /// A one-line answer of the runner, as words.
     async fn answer(&self, what: &str, command: &str) -> Result<Vec<String>> {
-        let out = self.run(what, command).await?;
-        Ok(String::from_utf8_lossy(&out)
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect())
+        Ok(words(&self.run(what, command).await?))
     }
 
     fn run_dir(&self, run: &RunId) -> String {
@@ -146,11 +135,29 @@ impl SshHost {
     }
 }
 
+/// A command that exited non-zero, with what it said on standard error.
+fn failed_on_runner(action: &str, out: &crate::ssh::Output) -> Error {
+    Error::Terraform {
+        action: action.to_owned(),
+        outcome: format!(
+            "failed on the runner (exit {}): {}",
+            out.status,
+            out.stderr.trim()
+        ),
+    }
+}
+
 /// The exit status of [`Host::prepare_and_start`]'s command when the archive could not be unpacked
 /// (`runner.sh start` answers with exit status 0; any other status is its failure to start).
 const UNPACK_FAILED: i32 = 86;
 
 impl SshHost {
+    /// Unpacks the archive on standard input into the run's own directory.
+    fn unpack_command(&self, run: &RunId) -> String {
+        let d = shell_quote(&self.run_dir(run));
+        format!("mkdir -p {d} && tar -x --no-same-owner -C {d} -f -")
+    }
+
     fn start_command(&self, run: &RunId) -> String {
         format!("bash {} start {} {run}", self.script(run), run.action())
     }
@@ -179,8 +186,9 @@ impl SshHost {
 impl Host for SshHost {
     /// Ready once the runner's user data has finished (it writes `<workdir>/.ready`).
     async fn ready(&self) -> Result<Readiness> {
-        let out = self.run("ready", &self.ready_command()).await?;
-        Ok(readiness_from(&words(&out)))
+        Ok(readiness_from(
+            &self.answer("ready", &self.ready_command()).await?,
+        ))
     }
 
     /// One command: the readiness line, then (when ready) the last-run line.
@@ -206,22 +214,11 @@ impl Host for SshHost {
     /// own directory as one archive, unpacked by the one command that receives it: a run's inputs
     /// never change under it, whatever later requests send.
     async fn prepare(&self, run: &RunId, files: &RunFiles<'_>) -> Result<()> {
-        let d = shell_quote(&self.run_dir(run));
         let out = self
-            .send(
-                &format!("mkdir -p {d} && tar -x --no-same-owner -C {d} -f -"),
-                archive(files)?,
-            )
+            .send(&self.unpack_command(run), archive(files)?)
             .await?;
         if out.status != 0 {
-            return Err(Error::Terraform {
-                action: "prepare".to_owned(),
-                outcome: format!(
-                    "failed on the runner (exit {}): {}",
-                    out.status,
-                    out.stderr.trim()
-                ),
-            });
+            return Err(failed_on_runner("prepare", &out));
         }
         Ok(())
     }
@@ -239,40 +236,25 @@ impl Host for SshHost {
         run: &RunId,
         files: &RunFiles<'_>,
     ) -> std::result::Result<Started, LaunchFailure> {
-        let d = shell_quote(&self.run_dir(run));
         let archive = archive(files).map_err(LaunchFailure::Prepare)?;
         let command = format!(
-            "{{ mkdir -p {d} && tar -x --no-same-owner -C {d} -f -; }} || exit {UNPACK_FAILED}; {}",
+            "{{ {}; }} || exit {UNPACK_FAILED}; {}",
+            self.unpack_command(run),
             self.start_command(run)
         );
         let out = self
             .send(&command, archive)
             .await
             .map_err(LaunchFailure::Prepare)?;
-        let failed = |action: &str| Error::Terraform {
-            action: action.to_owned(),
-            outcome: format!(
-                "failed on the runner (exit {}): {}",
-                out.status,
-                out.stderr.trim()
-            ),
-        };
         match out.status {
-            0 => {
-                let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect();
-                started_from(run, &words).map_err(LaunchFailure::Start)
-            }
-            UNPACK_FAILED => Err(LaunchFailure::Prepare(failed("prepare"))),
-            _ => Err(LaunchFailure::Start(failed("start"))),
+            0 => started_from(run, &words(&out.stdout)).map_err(LaunchFailure::Start),
+            UNPACK_FAILED => Err(LaunchFailure::Prepare(failed_on_runner("prepare", &out))),
+            _ => Err(LaunchFailure::Start(failed_on_runner("start", &out))),
         }
     }
 
     async fn last(&self) -> Result<Option<LastRun>> {
-        let out = self.run("status", &self.last_command()).await?;
-        last_from(&words(&out))
+        last_from(&self.answer("status", &self.last_command()).await?)
     }
 
     /// The run's state and its log from `offset`. With a non-zero `wait` (whole seconds, at most 60)

@@ -20,7 +20,7 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{Filter, InstanceType};
+use aws_sdk_ec2::types::Filter;
 use event_core::Config;
 use event_core::payload::EventId;
 
@@ -86,21 +86,16 @@ impl Clients {
         Ok(out.secret_string().unwrap_or_default().to_owned())
     }
 
-    async fn launch(&self, config: &Config, ami: &str) -> Result<String, Fail> {
-        let r = &config.runner;
-        let out = self
-            .ec2
-            .run_instances()
-            .image_id(ami)
-            .instance_type(InstanceType::from(r.instance_types[0].as_str()))
-            .subnet_id(&r.subnet_ids[0])
-            .security_group_ids(&r.security_group_id)
-            .min_count(1)
-            .max_count(1)
-            .send()
+    /// A runner as the functions launch one (their own request: user data, tags, volume, metadata
+    /// options), for an event id of the floor's, so that it is never the event's runner.
+    async fn launch(&self, ami: &str, n: usize) -> Result<String, Fail> {
+        let pid = std::process::id();
+        let floor = EventId::parse(&format!("floor-{pid}"))?;
+        let runner = self
+            .fleet
+            .run_first_placement(&floor, &format!("floor-{pid}-{n}"), ami)
             .await?;
-        let id = out.instances().first().and_then(|i| i.instance_id());
-        Ok(id.ok_or("RunInstances answered no instance")?.to_owned())
+        Ok(runner.instance_id)
     }
 }
 
@@ -128,20 +123,13 @@ async fn main() -> Result<(), Fail> {
         ..Scratch::default()
     };
     // Only a stop's steps need an instance to terminate: that set-up uses clients of its own.
-    let setup = match steps.contains(&"EC2.TerminateInstances") {
-        true => {
-            let setup = Clients::new(&config).await?;
-            let p = setup.ssm.get_parameter().name(&config.runner.ami_parameter);
-            let ami = p
-                .send()
-                .await?
-                .parameter()
-                .and_then(|p| p.value().map(str::to_owned));
-            scratch.doomed = Some(setup.launch(&config, &ami.ok_or("no AMI")?).await?);
-            Some(setup)
-        }
-        false => None,
-    };
+    if steps.contains(&"EC2.TerminateInstances") {
+        let setup = Clients::new(&config).await?;
+        let p = setup.ssm.get_parameter().name(&config.runner.ami_parameter);
+        let out = p.send().await?;
+        let ami = out.parameter().and_then(|p| p.value()).ok_or("no AMI")?;
+        scratch.doomed = Some(setup.launch(ami, usize::MAX).await?);
+    }
     // Records of a few hundred bytes, as the flow's are.
     let record = vec![b'x'; 400];
 
@@ -177,7 +165,6 @@ async fn main() -> Result<(), Fail> {
             .bucket(&scratch.bucket)
             .key(&scratch.key);
     del.send().await?;
-    drop(setup);
     let report = serde_json::json!({"total_ms": ms(total), "steps": took});
     println!("{report}");
     Ok(())
@@ -270,10 +257,7 @@ impl Replay<'_> {
                     .ami
                     .as_deref()
                     .ok_or("RunInstances before the AMI's GetParameter")?;
-                let floor = EventId::parse(&format!("floor-{}", std::process::id()))?;
-                let token = format!("floor-{}-{}", std::process::id(), launched.len());
-                let runner = c.fleet.run_first_placement(&floor, &token, ami).await?;
-                launched.push(runner.instance_id)
+                launched.push(c.launch(ami, launched.len()).await?)
             }
             "EC2.TerminateInstances" => {
                 let id = s.doomed.clone().ok_or("no instance to terminate")?;
