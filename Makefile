@@ -32,13 +32,10 @@ setup: .local/terraformrc
 	@mkdir -p .local
 	@printf 'disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n    path    = "/opt/tf-plugins"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' > $@
 
-# The workspace with its tests, then each function alone as `cargo lambda watch` builds it (`cargo run
-# --bin NAME`: no test features, so other builds of the SDK crates), so that no test compiles while
-# it runs against the stack.
+# The workspace with its tests, so that no test compiles while it runs against the stack. The tests
+# that go through `cargo lambda watch` run the functions of this build (tests/src/watch.rs).
 build:
 	cargo build --workspace --all-targets
-	cargo build --bin event-start
-	cargo build --bin event-stop
 
 release:
 	cargo build --release -p event-start -p event-stop -p event-alarm

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::watch::Watch;
+use crate::watch::{Functions, Watch};
 use crate::{SlackPost, Stack, root, sample};
 
 #[derive(Debug, Default)]
@@ -251,7 +251,13 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
     let log = root().join(format!(".local/logs/demo-cargo-lambda-watch-{event}.log"));
 
     let t = st.begin("cargo lambda watch (the Lambda runtime, on 127.0.0.1)");
-    let watch = Watch::start(&[], &log, own_group);
+    // Under the tests, the workspace's build of the functions; at a terminal, cargo lambda's own.
+    let functions = if own_group {
+        Functions::Built
+    } else {
+        Functions::ByWatch
+    };
+    let watch = Watch::start(&[], &log, own_group, functions);
     say(&format!(
         "    listening on 127.0.0.1:{}; function logs in {}",
         watch.port,

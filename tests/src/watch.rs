@@ -14,10 +14,29 @@ pub fn cargo_lambda() -> PathBuf {
     root().join(".local/venv/bin/cargo-lambda")
 }
 
-/// A running `cargo lambda watch`. Dropping it stops it by signalling the cargo-lambda process
-/// itself (it then stops its function processes), then its process group if it has its own.
+/// The functions a [`Watch`] serves.
+pub const FUNCTIONS: [&str; 2] = ["event-start", "event-stop"];
+
+/// Who builds and starts the functions behind `cargo lambda watch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Functions {
+    /// `cargo lambda watch` itself, on the first invocation (`cargo run --bin <function>`), as at a
+    /// terminal (`make demo`).
+    ByWatch,
+    /// The harness: the functions of the workspace's build (`cargo build --workspace
+    /// --all-targets`, which `make test` has made; built again here only if stale), started against
+    /// watch's Runtime API (`--only-lambda-apis`) with the environment cargo lambda gives them. A
+    /// `cargo run --bin` of one function resolves the crates' features without the tests' and builds
+    /// the AWS SDK crates a second time (7.5 of a clean `make test`'s minutes).
+    Built,
+}
+
+/// A running `cargo lambda watch`. Dropping it stops the function processes it (or the harness)
+/// started: the harness's by their pids, then the cargo-lambda process itself (it stops its own
+/// function processes), then its process group if it has its own.
 pub struct Watch {
     child: Child,
+    functions: Vec<Child>,
     pub port: u16,
     own_group: bool,
 }
@@ -26,7 +45,8 @@ impl Watch {
     /// Starts `cargo lambda watch` on a free loopback port with `env` added to the environment, its
     /// output going to `log`. `own_group`: run it in a process group of its own (tests), or in the
     /// caller's, so that a Ctrl-C at the terminal reaches it too (the demo).
-    pub fn start(env: &[(&str, &str)], log: &Path, own_group: bool) -> Watch {
+    /// `functions`: who builds and starts the functions.
+    pub fn start(env: &[(&str, &str)], log: &Path, own_group: bool, functions: Functions) -> Watch {
         use std::os::unix::process::CommandExt;
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -46,6 +66,7 @@ impl Watch {
             "-P",
         ])
         .arg(port.to_string())
+        .args((functions == Functions::Built).then_some("--only-lambda-apis"))
         .env(
             "PATH",
             format!(
@@ -57,16 +78,21 @@ impl Watch {
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
-        .stderr(log);
+        .stderr(log.try_clone().unwrap());
         for (k, v) in env {
             cmd.env(k, v);
         }
         if own_group {
             cmd.process_group(0);
         }
+        let built = match functions {
+            Functions::Built => built_functions(),
+            Functions::ByWatch => Vec::new(),
+        };
         let child = cmd.spawn().expect("cargo lambda watch starts");
-        let watch = Watch {
+        let mut watch = Watch {
             child,
+            functions: Vec::new(),
             port,
             own_group,
         };
@@ -77,6 +103,28 @@ impl Watch {
                 "cargo lambda watch did not listen on {port}"
             );
             std::thread::sleep(Duration::from_millis(200));
+        }
+        for (name, binary) in built {
+            // What cargo lambda watch sets for a function it starts (its pre-spawn hook, 1.9.2).
+            let mut cmd = Command::new(&binary);
+            cmd.env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096")
+                .env(
+                    "AWS_LAMBDA_RUNTIME_API",
+                    format!("http://127.0.0.1:{port}/.rt/{name}"),
+                )
+                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .current_dir(root())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log.try_clone().unwrap());
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("{} starts: {e}", binary.display()));
+            watch.functions.push(child);
         }
         watch
     }
@@ -112,8 +160,50 @@ impl Watch {
     }
 }
 
+/// The workspace's build of [`FUNCTIONS`]: `cargo build --workspace --all-targets` (a few seconds
+/// when `make test` built it already), each function's executable from cargo's JSON messages.
+fn built_functions() -> Vec<(&'static str, PathBuf)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--workspace",
+            "--all-targets",
+            "--message-format=json",
+        ])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo build runs");
+    assert!(out.status.success(), "cargo build of the functions failed");
+    let built: Vec<(&'static str, PathBuf)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        // The binaries, not their unit-test harnesses (`profile.test`).
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == false)
+        .filter_map(|m| {
+            let name = FUNCTIONS
+                .into_iter()
+                .find(|f| m["target"]["name"] == *f && m["target"]["kind"][0] == "bin")?;
+            Some((name, PathBuf::from(m["executable"].as_str()?)))
+        })
+        .collect();
+    assert_eq!(
+        built.len(),
+        FUNCTIONS.len(),
+        "cargo build named no executable for some function: {built:?}"
+    );
+    built
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
+        // The functions this harness started: by their own pids (Child::kill is kill(2) with it).
+        for f in &mut self.functions {
+            let _ = f.kill();
+            let _ = f.wait();
+        }
         // Signals go through kill(2) itself, never the `kill` program: procps-ng 4.0.2 (Debian 12)
         // reads `kill -KILL -<pgid>` as `kill(-<first digit>, SIGKILL)`, and for a group id that
         // starts with 1 that is kill(-1): every process on the machine.

@@ -1,7 +1,7 @@
 //! The README's path: `cargo lambda watch` (a local Lambda Runtime API running the real binaries with
 //! the local stack's settings) and `cargo lambda invoke --data-file events/*.json`.
 
-use event_tier_tests::watch::Watch;
+use event_tier_tests::watch::{Functions, Watch};
 use event_tier_tests::{Stack, fixture_module, root};
 
 #[tokio::test]
@@ -18,7 +18,7 @@ async fn cargo_lambda_invoke_runs_start_and_stop_with_the_sample_payloads_and_lo
         ("EVENT_TIER_MODULE_DIR", fixture.to_str().unwrap()),
         ("EVENT_TIER_FINAL_MIGRATION", "off"),
     ];
-    let watch = Watch::start(&env, &log_path, true);
+    let watch = Watch::start(&env, &log_path, true, Functions::Built);
     let invoke = |f: &str, file: &str| {
         watch
             .invoke(f, file)
