@@ -258,6 +258,7 @@ impl Stack {
                 t.contains(&needle).then(|| SlackPost {
                     status: v["status"].as_u64().unwrap_or(0) as u16,
                     text: t,
+                    blocks: v["body"]["blocks"].clone(),
                 })
             })
             .collect()
@@ -478,4 +479,51 @@ pub struct Instance {
 pub struct SlackPost {
     pub status: u16,
     pub text: String,
+    /// The Block Kit blocks posted with the text (Null when there were none).
+    pub blocks: Value,
+}
+
+impl SlackPost {
+    /// The header block's text ("✅ winter-sale-2026: start succeeded in 41s").
+    pub fn header(&self) -> &str {
+        self.blocks[0]["text"]["text"].as_str().unwrap_or_default()
+    }
+
+    /// The value of the field named `name` ("Run", "Runner", "Stage", "Duration"), if shown.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let prefix = format!("*{name}*\n");
+        self.blocks.as_array()?.iter().find_map(|b| {
+            b["fields"].as_array()?.iter().find_map(|f| {
+                f["text"]
+                    .as_str()?
+                    .strip_prefix(&prefix)
+                    .map(|v| v.trim_matches('`').to_owned())
+            })
+        })
+    }
+
+    /// The code block of output, if any, without its fence.
+    pub fn code(&self) -> Option<String> {
+        self.blocks.as_array()?.iter().find_map(|b| {
+            let t = b["text"]["text"].as_str()?;
+            t.strip_prefix("```\n")
+                .and_then(|c| c.strip_suffix("\n```"))
+                .map(str::to_owned)
+        })
+    }
+
+    /// The context line's elements, joined.
+    pub fn context(&self) -> String {
+        self.blocks
+            .as_array()
+            .and_then(|bs| bs.iter().find(|b| b["type"] == "context"))
+            .and_then(|c| c["elements"].as_array())
+            .map(|es| {
+                es.iter()
+                    .filter_map(|e| e["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+            .unwrap_or_default()
+    }
 }

@@ -142,6 +142,33 @@ async fn start_applies_with_one_tagged_runner_and_stop_destroys_and_terminates_i
         posts[0].text
     );
     assert!(posts[0].text.contains(&r.id));
+    // The same message as Slack shows it: Block Kit, the text its fallback.
+    let post = &posts[0];
+    assert!(
+        post.header()
+            .starts_with(&format!("✅ {event}: start succeeded in ")),
+        "{:?}",
+        post.blocks
+    );
+    assert_eq!(post.field("Runner").as_deref(), Some(r.id.as_str()));
+    assert!(
+        post.field("Run")
+            .is_some_and(|run| run.starts_with("apply-")),
+        "{:?}",
+        post.blocks
+    );
+    assert!(post.field("Duration").is_some(), "{:?}", post.blocks);
+    assert_eq!(post.code(), None, "no output block on success");
+    assert!(
+        post.context()
+            .contains(&format!("#dashboards/dashboard/event-tier-{event}|")),
+        "{}",
+        post.context()
+    );
+    assert!(
+        post.context()
+            .contains(&format!("`/event-tier/{event}/service`"))
+    );
 
     // Stop: destroys, terminates the runner, tells Slack.
     let out = event_stop::handle(invoke(json!({ "event_id": event })), &deps)
@@ -224,6 +251,20 @@ async fn failing_apply_posts_the_stage_and_terraform_error_and_returns_an_error(
     assert!(
         text.contains("simulated failure of the event tier"),
         "the tail of Terraform's output: {text}"
+    );
+    let post = &posts[0];
+    assert!(
+        post.header()
+            .starts_with(&format!("❌ {event}: start failed at stage apply after ")),
+        "{:?}",
+        post.blocks
+    );
+    assert_eq!(post.field("Stage").as_deref(), Some("apply"));
+    assert!(
+        post.code()
+            .is_some_and(|c| c.contains("simulated failure of the event tier")),
+        "Terraform's output as a code block: {:?}",
+        post.blocks
     );
 
     // The resources created before the failure are in the state, so a stop destroys them.

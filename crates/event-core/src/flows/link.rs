@@ -45,6 +45,7 @@ impl Flow<'_> {
     /// reaches running, or whose user data never finishes before it ran any run, is terminated; one
     /// that ran runs before is never terminated here (a run may be in progress on it).
     pub async fn connect(&self, runner: &Runner) -> Result<Link, FlowError> {
+        *self.runner.lock().expect("runner") = Some(runner.instance_id.clone());
         let cfg = &self.deps.config;
         // How long the runner may still take to boot: an unusable runner is one that used up its
         // whole ready timeout, never one that this invocation's deadline cut short.

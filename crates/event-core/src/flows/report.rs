@@ -6,7 +6,7 @@
 use tracing::{Instrument, info, warn};
 
 use super::run::{Flow, StepError};
-use super::{FlowError, Outcome, Status, Told};
+use super::{FlowError, Outcome, Stage, Status, Told};
 use crate::clock::human;
 use crate::error::Error;
 use crate::run::RunId;
@@ -16,14 +16,55 @@ use crate::timing;
 impl Flow<'_> {
     /// Posts to Slack; a failing Slack never changes the flow's result, only says it was not told.
     pub async fn notify(&self, text: &str) -> Told {
-        self.post(text, None).await
+        self.post(text, None, None).await
     }
 
-    async fn post(&self, text: &str, outcome_of: Option<&RunId>) -> Told {
+    /// The message's fields: the stage a failure stopped at, how long the invocation has taken, the
+    /// run and the runner.
+    fn fields(&self, run: Option<&RunId>, stage: Option<&Stage>) -> Vec<(&'static str, String)> {
+        let mut fields = Vec::with_capacity(4);
+        if let Some(stage) = stage {
+            fields.push(("Stage", format!("`{stage}`")));
+        }
+        fields.push(("Duration", human(self.started.elapsed())));
+        if let Some(run) = run {
+            fields.push(("Run", format!("`{run}`")));
+        }
+        if let Some(runner) = self.runner.lock().expect("runner").as_deref() {
+            fields.push(("Runner", format!("`{runner}`")));
+        }
+        fields
+    }
+
+    /// Where to look next: the event's dashboard and log group (named as `infra/event-tier` names
+    /// them), and the function's own log group when it runs on Lambda.
+    fn context(&self) -> Vec<String> {
+        let (region, event) = (&self.deps.region, &self.event);
+        let mut context = vec![
+            format!(
+                "<https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/event-tier-{event}|dashboard event-tier-{event}>"
+            ),
+            format!("tier logs `/event-tier/{event}/service`"),
+        ];
+        if let Ok(group) = std::env::var("AWS_LAMBDA_LOG_GROUP_NAME") {
+            context.push(format!("function logs `{group}`"));
+        }
+        context
+    }
+
+    async fn post(&self, text: &str, outcome_of: Option<&RunId>, stage: Option<&Stage>) -> Told {
+        let fields = self.fields(outcome_of, stage);
+        let context = self.context();
+        let message = Message {
+            text,
+            outcome_of,
+            fields: &fields,
+            context: &context,
+        };
         match self
             .deps
             .notifier
-            .post_message(&Message { text, outcome_of })
+            .post_message(&message)
             .instrument(tracing::debug_span!(target: timing::TARGET, "slack"))
             .await
         {
@@ -41,15 +82,21 @@ impl Flow<'_> {
 
     /// Posts a run's outcome once across invocations.
     pub async fn report_run(&self, run: &RunId, text: &str) -> Told {
-        self.post_once(run, text, Some(run)).await
+        self.post_once(run, text, Some(run), None).await
     }
 
     /// Posts `text` once across invocations for `key` (a notice about a run).
     pub async fn notify_once(&self, key: &str, text: &str) -> Told {
-        self.post_once(key, text, None).await
+        self.post_once(key, text, None, None).await
     }
 
-    async fn post_once(&self, key: &str, text: &str, outcome_of: Option<&RunId>) -> Told {
+    async fn post_once(
+        &self,
+        key: &str,
+        text: &str,
+        outcome_of: Option<&RunId>,
+        stage: Option<&Stage>,
+    ) -> Told {
         let records = &self.deps.records;
         {
             let mut mine = self.reported.lock().expect("reported");
@@ -60,7 +107,7 @@ impl Flow<'_> {
         }
         match records.mark_reported(&self.event, key, &self.token).await {
             Ok(true) => {
-                let told = self.post(text, outcome_of).await;
+                let told = self.post(text, outcome_of, stage).await;
                 if matches!(told, Told::NotTold(_)) {
                     self.reported.lock().expect("reported").retain(|k| k != key);
                     if let Err(e) = records.unmark_reported(&self.event, key).await {
@@ -75,7 +122,7 @@ impl Flow<'_> {
             }
             Err(e) => {
                 warn!(event_id = %self.event, key, error = %e, "cannot mark the report; reporting anyway");
-                self.post(text, outcome_of).await
+                self.post(text, outcome_of, stage).await
             }
         }
     }
@@ -109,9 +156,10 @@ impl Flow<'_> {
         }
         warn!(event_id = %self.event, stage = %error.stage, error = %error.error, "{} failed", self.action.flow());
         let text = self.failure_text(&error, run.as_ref());
+        let stage = Some(&error.stage);
         error.told = match &run {
-            Some(run) => self.report_run(run, &text).await,
-            None => self.notify(&text).await,
+            Some(run) => self.post_once(run, &text, Some(run), stage).await,
+            None => self.post(&text, None, stage).await,
         };
         error.told = self.unless_missed(error.told);
         match (error.told.clone(), run) {

@@ -32,6 +32,8 @@ pub(crate) struct Flow<'a> {
     pub reported: std::sync::Mutex<Vec<String>>,
     /// Why a post of this invocation failed, if one did: its result then says Slack was not told.
     pub missed: std::sync::Mutex<Option<String>>,
+    /// The runner this invocation works with, once it has one (a field of its messages).
+    pub runner: std::sync::Mutex<Option<String>>,
 }
 
 /// A step's failure, and the run whose outcome it is (reported once), if any.
@@ -92,6 +94,7 @@ impl<'a> Flow<'a> {
             force: req.force,
             reported: Default::default(),
             missed: Default::default(),
+            runner: Default::default(),
         }
     }
 

@@ -62,11 +62,7 @@ impl Objects for World {
 #[async_trait]
 impl Notifier for World {
     async fn post(&self, text: &str) -> Result<()> {
-        self.post_message(&Message {
-            text,
-            outcome_of: None,
-        })
-        .await
+        self.post_message(&Message::plain(text)).await
     }
 
     async fn post_message(&self, m: &Message<'_>) -> Result<()> {

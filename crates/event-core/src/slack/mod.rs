@@ -1,6 +1,8 @@
 //! Slack notifications through an incoming webhook whose URL is a secret in Secrets Manager.
 //! Bounded retries of posts Slack certainly did not take; the URL never appears in an error or a
-//! log line.
+//! log line. Each post is Block Kit with its text as the fallback ([`blocks`]).
+
+pub mod blocks;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,8 +20,26 @@ use crate::secrets::Secrets;
 /// A message for the channel, and the run whose outcome it tells, if any.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
+    /// The sentence (and any code block of output): the plain-text fallback, and what the blocks
+    /// are made from.
     pub text: &'a str,
     pub outcome_of: Option<&'a RunId>,
+    /// What the flow knows, shown as the message's fields: ("Stage", "plan"), ("Run", ...).
+    pub fields: &'a [(&'static str, String)],
+    /// Where to look next: the context line (the event's dashboard, its log groups).
+    pub context: &'a [String],
+}
+
+impl<'a> Message<'a> {
+    /// A message with its text only.
+    pub fn plain(text: &'a str) -> Self {
+        Self {
+            text,
+            outcome_of: None,
+            fields: &[],
+            context: &[],
+        }
+    }
 }
 
 #[async_trait]
@@ -117,12 +137,19 @@ impl Notifier for SlackWebhook {
     }
 
     async fn post(&self, text: &str) -> Result<()> {
+        self.post_message(&Message::plain(text)).await
+    }
+
+    async fn post_message(&self, message: &Message<'_>) -> Result<()> {
         let url = self
             .url()
             .await
             .map_err(|e| Error::Slack(format!("webhook secret: {e}")))?;
         let http = self.http()?;
-        let body = serde_json::json!({ "text": text });
+        let body = serde_json::json!({
+            "text": blocks::redact(message.text),
+            "blocks": blocks::blocks(message.text, message.fields, message.context),
+        });
         let mut last = String::new();
         for attempt in 1..=self.attempts {
             let res = http
