@@ -1,4 +1,4 @@
-"""A stand-in for Slack's incoming webhooks, on 127.0.0.1.
+"""A stand-in for Slack on 127.0.0.1: its incoming webhooks, and the Web API's chat.postMessage.
 
 Every POST is appended to a JSONL file as {"time", "path", "status", "text", "body"}. The sink can be
 told to fail or to answer slowly, for every post or only for posts whose text contains `match` (so
@@ -6,19 +6,29 @@ tests running at the same time don't disturb each other):
 
     POST /_sink/fail   {"status": 500, "count": 2, "match": "flash-1"}   the next 2 such posts get 500
                                                                           (count -1: until reset)
+    POST /_sink/fail   {"error": "channel_not_found", "match": "x"}     chat.postMessage answers 200
+                                                                          {"ok": false, "error": ...}
     POST /_sink/delay  {"seconds": 3, "match": "flash-1"}                 such posts wait 3 s
     POST /_sink/reset  {"match": "flash-1"}                               forget the rules for "flash-1"
                                                                           ({} forgets all)
+
+POST <anything>/chat.postMessage answers as Slack's Web API does
+(https://api.slack.com/methods/chat.postMessage): 200 with {"ok": true, "channel", "ts"}, or
+{"ok": false, "error": "not_authed"} without a bearer token and "channel_not_found" without a
+channel. Its record adds "ts", "thread_ts" and "token_sha256" (the token itself is never written).
 """
 
 import argparse
+import hashlib
+import itertools
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-rules = []  # each {"match": str, "status": int, "count": int, "delay": float}
+rules = []  # each {"match": str, "status": int, "count": int, "delay": float, "error": str|None}
 lock = threading.Lock()
+messages = itertools.count(1)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -52,20 +62,21 @@ class Handler(BaseHTTPRequestHandler):
             match = str(body.get("match", ""))
             with lock:
                 if self.path == "/_sink/fail":
-                    rules.append({"match": match, "status": int(body.get("status", 500)),
-                                  "count": int(body.get("count", -1)), "delay": 0.0})
+                    error = body.get("error")
+                    rules.append({"match": match, "status": 200 if error else int(body.get("status", 500)),
+                                  "count": int(body.get("count", -1)), "delay": 0.0, "error": error})
                 elif self.path == "/_sink/delay":
                     rules.append({"match": match, "status": 200, "count": -1,
-                                  "delay": float(body.get("seconds", 0))})
+                                  "delay": float(body.get("seconds", 0)), "error": None})
                 elif self.path == "/_sink/reset":
                     rules[:] = [r for r in rules if match and r["match"] != match]
             return self._answer(200, "ok")
         text = body.get("text") if isinstance(body, dict) else None
-        status, delay = 200, 0.0
+        status, delay, error = 200, 0.0, None
         with lock:
             for r in rules:
                 if r["count"] != 0 and r["match"] in (text or ""):
-                    status, delay = r["status"], r["delay"]
+                    status, delay, error = r["status"], r["delay"], r["error"]
                     if r["count"] > 0:
                         r["count"] -= 1
                     break
@@ -78,9 +89,34 @@ class Handler(BaseHTTPRequestHandler):
             "text": text,
             "body": body,
         }
+        api = self.path.endswith("/chat.postMessage")
+        if api:
+            auth = self.headers.get("Authorization", "")
+            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+            record["token_sha256"] = hashlib.sha256(token.encode()).hexdigest() if token else None
+            record["thread_ts"] = body.get("thread_ts") if isinstance(body, dict) else None
+            if not token:
+                error = "not_authed"
+            elif not (isinstance(body, dict) and body.get("channel")):
+                error = "channel_not_found"
+            if status == 200 and not error:
+                record["ts"] = f"{int(time.time())}.{next(messages):06d}"
+            record["error"] = error
         with lock, open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+        if api and status == 200:
+            answer = {"ok": False, "error": error} if error else {
+                "ok": True, "channel": body["channel"], "ts": record["ts"]}
+            return self._answer_json(answer)
         self._answer(status, "ok" if status == 200 else "invalid_payload")
+
+    def _answer_json(self, value):
+        data = json.dumps(value).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def main():

@@ -25,6 +25,10 @@ locals {
     EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP = aws_scheduler_schedule_group.follow_ups.name
     # The runners' CloudWatch agent ships each run's Terraform output here (logs.tf).
     EVENT_TIER_RUNNER_LOG_GROUP = aws_cloudwatch_log_group.runner.name
+    }, var.slack_channel_id == null ? {} : {
+    # A Slack bot posts instead of the webhook: one thread per event in this channel.
+    EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN = aws_secretsmanager_secret.slack_bot_token[0].arn
+    EVENT_TIER_SLACK_CHANNEL              = var.slack_channel_id
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
@@ -241,7 +245,7 @@ data "aws_iam_policy_document" "functions_common" {
   statement {
     sid       = "RunnerLoginAndSlack"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.runner_ssh_key.arn, aws_secretsmanager_secret.slack_webhook.arn]
+    resources = concat([aws_secretsmanager_secret.runner_ssh_key.arn, aws_secretsmanager_secret.slack_webhook.arn], aws_secretsmanager_secret.slack_bot_token[*].arn)
   }
 
   statement {

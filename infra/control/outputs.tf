@@ -45,6 +45,11 @@ output "slack_webhook_secret_arn" {
   value       = aws_secretsmanager_secret.slack_webhook.arn
 }
 
+output "slack_bot_token_secret_arn" {
+  description = "Secret to put the Slack bot token (xoxb-) in, when slack_channel_id is set; null otherwise."
+  value       = one(aws_secretsmanager_secret.slack_bot_token[*].arn)
+}
+
 output "runner_host_key_secret_arn" {
   description = "Secret to put the runners' SSH host private key in."
   value       = aws_secretsmanager_secret.runner_host_key.arn

@@ -19,6 +19,16 @@ resource "aws_secretsmanager_secret" "slack_webhook" {
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
+resource "aws_secretsmanager_secret" "slack_bot_token" {
+  #checkov:skip=CKV2_AWS_57:A Slack bot token is issued by Slack, not generated: rotated by hand (README).
+  count = var.slack_channel_id == null ? 0 : 1
+
+  name_prefix             = "${var.name}/slack-bot-token-"
+  description             = "Slack bot token (xoxb-) the ${var.name}-start/-stop functions post to channel ${var.slack_channel_id} with, one thread per event."
+  kms_key_id              = aws_kms_key.control.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
 resource "aws_secretsmanager_secret" "runner_host_key" {
   #checkov:skip=CKV2_AWS_57:Rotating the host key means changing runner_host_key_sha256 at the same time; done by hand (README).
   name_prefix             = "${var.name}/runner-host-key-"
@@ -30,11 +40,13 @@ resource "aws_secretsmanager_secret" "runner_host_key" {
 # Who may read each value, beside nobody: a resource policy denies everyone else, administrators
 # included (they can still put values, and change this policy through Terraform).
 locals {
-  secret_readers = {
+  secret_readers = merge({
     runner_ssh_key  = { arn = aws_secretsmanager_secret.runner_ssh_key.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
     slack_webhook   = { arn = aws_secretsmanager_secret.slack_webhook.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn, aws_iam_role.alarm.arn] }
     runner_host_key = { arn = aws_secretsmanager_secret.runner_host_key.arn, roles = [aws_iam_role.runner.arn] }
-  }
+    }, var.slack_channel_id == null ? {} : {
+    slack_bot_token = { arn = aws_secretsmanager_secret.slack_bot_token[0].arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
+  })
 }
 
 resource "aws_secretsmanager_secret_policy" "readers" {

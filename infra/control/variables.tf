@@ -347,6 +347,17 @@ variable "runner_host_key_sha256" {
 
 # Secrets and state.
 
+variable "slack_channel_id" {
+  description = "Slack channel id (C0123ABCD) for a Slack bot: when set, a bot-token secret is made and event-start and event-stop post through chat.postMessage to this channel, one thread per event, instead of the webhook (event-alarm keeps the webhook). Null: the webhook only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.slack_channel_id == null || can(regex("^[CGD][A-Z0-9]{2,}$", var.slack_channel_id))
+    error_message = "slack_channel_id must be a Slack channel id such as C0123ABCD (not the channel's name)."
+  }
+}
+
 variable "secret_recovery_window_days" {
   description = "Days a deleted secret can be restored (0: deleted at once, 7-30)."
   type        = number

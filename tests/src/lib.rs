@@ -10,6 +10,8 @@ use event_core::{Config, Deps};
 
 pub mod demo;
 pub mod fault_proxy;
+pub mod slack_posts;
+pub use slack_posts::SlackPost;
 pub mod watch;
 use serde_json::Value;
 
@@ -255,11 +257,7 @@ impl Stack {
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter_map(|v| {
                 let t = v["text"].as_str()?.to_owned();
-                t.contains(&needle).then(|| SlackPost {
-                    status: v["status"].as_u64().unwrap_or(0) as u16,
-                    text: t,
-                    blocks: v["body"]["blocks"].clone(),
-                })
+                t.contains(&needle).then(|| SlackPost::from_record(&v, t))
             })
             .collect()
     }
@@ -473,57 +471,4 @@ pub struct Instance {
     pub http_tokens: String,
     pub subnet: String,
     pub profile: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct SlackPost {
-    pub status: u16,
-    pub text: String,
-    /// The Block Kit blocks posted with the text (Null when there were none).
-    pub blocks: Value,
-}
-
-impl SlackPost {
-    /// The header block's text ("✅ winter-sale-2026: start succeeded in 41s").
-    pub fn header(&self) -> &str {
-        self.blocks[0]["text"]["text"].as_str().unwrap_or_default()
-    }
-
-    /// The value of the field named `name` ("Run", "Runner", "Stage", "Duration"), if shown.
-    pub fn field(&self, name: &str) -> Option<String> {
-        let prefix = format!("*{name}*\n");
-        self.blocks.as_array()?.iter().find_map(|b| {
-            b["fields"].as_array()?.iter().find_map(|f| {
-                f["text"]
-                    .as_str()?
-                    .strip_prefix(&prefix)
-                    .map(|v| v.trim_matches('`').to_owned())
-            })
-        })
-    }
-
-    /// The code block of output, if any, without its fence.
-    pub fn code(&self) -> Option<String> {
-        self.blocks.as_array()?.iter().find_map(|b| {
-            let t = b["text"]["text"].as_str()?;
-            t.strip_prefix("```\n")
-                .and_then(|c| c.strip_suffix("\n```"))
-                .map(str::to_owned)
-        })
-    }
-
-    /// The context line's elements, joined.
-    pub fn context(&self) -> String {
-        self.blocks
-            .as_array()
-            .and_then(|bs| bs.iter().find(|b| b["type"] == "context"))
-            .and_then(|c| c["elements"].as_array())
-            .map(|es| {
-                es.iter()
-                    .filter_map(|e| e["text"].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            })
-            .unwrap_or_default()
-    }
 }

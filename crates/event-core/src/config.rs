@@ -9,8 +9,10 @@ use crate::error::{Error, Result};
 
 mod artifacts;
 mod env;
+mod slack;
 pub use artifacts::RunnerArtifacts;
 use env::Env;
+pub use slack::{DEFAULT_SLACK_API_URL, SlackBotConfig};
 
 /// The public SSM parameter that names the latest Amazon Linux 2023 AMI.
 pub const DEFAULT_AMI_PARAMETER: &str =
@@ -54,6 +56,21 @@ pub const SETTINGS: &[Setting] = &[
         name: "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN",
         default: SettingDefault::Required,
         description: "Secrets Manager secret (ARN or name) holding the Slack incoming-webhook URL; also read by event-alarm",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN",
+        default: SettingDefault::Unset,
+        description: "Secrets Manager secret (ARN or name) holding a Slack bot token (xoxb-...); when set, event-start and event-stop post through chat.postMessage, one thread per event, instead of the webhook",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_CHANNEL",
+        default: SettingDefault::Unset,
+        description: "the channel id (C0123ABCD) the bot posts to; required with the bot token, which must be a member of it",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_API_URL",
+        default: SettingDefault::Value("https://slack.com/api"),
+        description: "Slack's Web API (the local stack points it at its Slack sink)",
     },
     Setting {
         name: "EVENT_TIER_RUNNER_SUBNET_IDS",
@@ -207,6 +224,8 @@ pub struct Config {
     pub runner_key_secret: String,
     /// Secrets Manager ARN (or name) of the Slack incoming-webhook URL.
     pub slack_webhook_secret: String,
+    /// The Slack bot, when a bot token is configured: it posts instead of the webhook.
+    pub slack_bot: Option<SlackBotConfig>,
     pub runner: RunnerConfig,
     pub ssh: SshConfig,
     /// Where the runner's Terraform sends AWS calls, when not to AWS itself (the local stack).
@@ -292,6 +311,7 @@ impl Config {
             state_bucket: env.required("EVENT_TIER_STATE_BUCKET")?,
             runner_key_secret: env.required("EVENT_TIER_RUNNER_KEY_SECRET_ARN")?,
             slack_webhook_secret: env.required("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN")?,
+            slack_bot: slack::read(env)?,
             runner: RunnerConfig {
                 ami_id: env.optional("EVENT_TIER_RUNNER_AMI_ID"),
                 ami_parameter: env

@@ -247,6 +247,36 @@ run "secrets_are_empty_encrypted_and_prefix_named" {
   }
 }
 
+run "no_slack_bot_unless_a_channel_is_given" {
+  assert {
+    condition     = length(aws_secretsmanager_secret.slack_bot_token) == 0 && output.slack_bot_token_secret_arn == null
+    error_message = "without slack_channel_id there is no bot-token secret"
+  }
+}
+
+run "a_slack_bot_gets_its_token_secret_its_channel_and_only_the_functions_read_it" {
+  variables {
+    slack_channel_id = "C0EVENTS1"
+  }
+
+  assert {
+    condition     = aws_secretsmanager_secret.slack_bot_token[0].kms_key_id == aws_kms_key.control.arn && startswith(aws_secretsmanager_secret.slack_bot_token[0].name_prefix, "event/slack-bot-token-")
+    error_message = "the bot token's secret is KMS-encrypted and prefix-named"
+  }
+  assert {
+    condition     = aws_lambda_function.start.environment[0].variables["EVENT_TIER_SLACK_CHANNEL"] == "C0EVENTS1" && aws_lambda_function.stop.environment[0].variables["EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN"] == aws_secretsmanager_secret.slack_bot_token[0].arn
+    error_message = "both functions get the bot's token secret and channel"
+  }
+  assert {
+    condition     = toset(one(data.aws_iam_policy_document.secret_readers["slack_bot_token"].statement[0].condition).values) == toset([aws_iam_role.start.arn, aws_iam_role.stop.arn])
+    error_message = "only event-start and event-stop may read the bot token"
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.alarm.environment[0].variables), "EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN")
+    error_message = "event-alarm keeps the webhook"
+  }
+}
+
 run "platform_parameter_holds_exactly_the_keys_the_tiers_read" {
   assert {
     condition     = aws_ssm_parameter.platform.name == "/event-tier/platform" && aws_ssm_parameter.platform.type == "String"

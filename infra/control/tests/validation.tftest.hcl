@@ -22,6 +22,16 @@ variables {
   ops_db_name            = "shop"
 }
 
+run "a_slack_channel_name_instead_of_its_id_is_refused" {
+  command = plan
+
+  variables {
+    slack_channel_id = "#sales-events"
+  }
+
+  expect_failures = [var.slack_channel_id]
+}
+
 run "event_id_with_upper_case_letters_is_refused" {
   command = plan
 

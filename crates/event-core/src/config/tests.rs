@@ -202,3 +202,50 @@ fn malformed_artifact_settings_are_refused() {
     let c = Config::from_vars(minimal()).unwrap();
     assert_eq!(c.runner.artifacts.url(), "s3://artifacts/runner/");
 }
+
+#[test]
+fn a_slack_bot_needs_its_token_and_a_channel_id_together() {
+    assert_eq!(Config::from_vars(minimal()).unwrap().slack_bot, None);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut vars = minimal();
+        for (k, v) in pairs {
+            vars.insert((*k).into(), (*v).into());
+        }
+        Config::from_vars(vars).map_err(|e| e.to_string())
+    };
+    let bot = with(&[
+        ("EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN", "arn:bot"),
+        ("EVENT_TIER_SLACK_CHANNEL", "C0EVENTS1"),
+    ])
+    .unwrap()
+    .slack_bot
+    .unwrap();
+    assert_eq!(bot.channel, "C0EVENTS1");
+    assert_eq!(bot.api_url, DEFAULT_SLACK_API_URL);
+    let err = with(&[("EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN", "arn:bot")]).unwrap_err();
+    assert!(err.contains("EVENT_TIER_SLACK_CHANNEL is not set"), "{err}");
+    let err = with(&[("EVENT_TIER_SLACK_CHANNEL", "C0EVENTS1")]).unwrap_err();
+    assert!(
+        err.contains("EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN is not set"),
+        "{err}"
+    );
+    let err = with(&[
+        ("EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN", "arn:bot"),
+        ("EVENT_TIER_SLACK_CHANNEL", "#sales"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("must be a channel id such as C0123ABCD"),
+        "{err}"
+    );
+    let err = with(&[
+        ("EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN", "arn:bot"),
+        ("EVENT_TIER_SLACK_CHANNEL", "C0EVENTS1"),
+        ("EVENT_TIER_SLACK_API_URL", "http://slack.example"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("EVENT_TIER_SLACK_API_URL must be an https:// URL"),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ use crate::followup::FollowUps;
 use crate::inventory::Inventory;
 use crate::migration::Migrations;
 use crate::module::Module;
-use crate::records::Records;
+use crate::records::{Objects, Records};
 use crate::runner::Fleet;
 use crate::secrets::Secrets;
 use crate::slack::Notifier;
@@ -69,6 +69,23 @@ impl Deps {
             aws_sdk_secretsmanager::Client::new(sdk),
         ));
         let module = Module::load(config.module_dir.as_deref())?;
+        let objects: Arc<dyn Objects> = Arc::new(crate::records::S3Objects::new(
+            aws_sdk_s3::Client::from_conf(s3_conf),
+            config.state_bucket.clone(),
+        ));
+        let notifier: Arc<dyn Notifier> = match &config.slack_bot {
+            Some(bot) => Arc::new(crate::slack::SlackBot::new(
+                secrets.clone(),
+                bot.clone(),
+                config.slack_timeout,
+                objects.clone(),
+            )),
+            None => Arc::new(crate::slack::SlackWebhook::new(
+                secrets.clone(),
+                config.slack_webhook_secret.clone(),
+                config.slack_timeout,
+            )?),
+        };
         Ok(Deps {
             region: region.clone(),
             module,
@@ -79,17 +96,8 @@ impl Deps {
                 region,
             )),
             remote: Arc::new(crate::ssh::Ssh2Remote::new(config.runner.workdir.clone())),
-            records: Arc::new(crate::records::StateRecords::new(Arc::new(
-                crate::records::S3Objects::new(
-                    aws_sdk_s3::Client::from_conf(s3_conf),
-                    config.state_bucket.clone(),
-                ),
-            ))),
-            notifier: Arc::new(crate::slack::SlackWebhook::new(
-                secrets.clone(),
-                config.slack_webhook_secret.clone(),
-                config.slack_timeout,
-            )?),
+            records: Arc::new(crate::records::StateRecords::new(objects)),
+            notifier,
             migrations: Arc::new(crate::migration::Dms::new(
                 aws_sdk_databasemigration::Client::new(sdk),
             )),

@@ -57,6 +57,7 @@ impl Flow<'_> {
         let context = self.context();
         let message = Message {
             text,
+            event: Some(&self.event),
             outcome_of,
             fields: &fields,
             context: &context,
@@ -77,6 +78,14 @@ impl Flow<'_> {
                 *self.missed.lock().expect("missed") = Some(e.to_string());
                 Told::NotTold(e.to_string())
             }
+        }
+    }
+
+    /// The event's cycle is over (its tier is down): its next message opens a new Slack thread. A
+    /// thread left open only means the next cycle's messages join the old one.
+    pub async fn end_thread(&self) {
+        if let Err(e) = self.deps.notifier.end_thread(&self.event).await {
+            warn!(event_id = %self.event, error = %e, "cannot end the event's slack thread");
         }
     }
 

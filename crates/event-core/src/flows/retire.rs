@@ -53,6 +53,9 @@ pub(super) async fn retired(
             .await
         }
     };
+    if status == Status::Destroyed {
+        flow.end_thread().await;
+    }
     let mut o = flow.outcome(status, run, Some(iid.to_owned()), what, told);
     o.leftovers = leftovers;
     Ok(o)
@@ -73,6 +76,7 @@ pub(super) async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
             flow.event
         );
         if flow.report_run(&run, &text).await == super::Told::Told {
+            flow.end_thread().await;
             return flow.outcome(Status::AlreadyDown, Some(run), None, msg, super::Told::Told);
         }
     }
@@ -82,6 +86,7 @@ pub(super) async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
             flow.event
         ))
         .await;
+    flow.end_thread().await;
     flow.outcome(Status::AlreadyDown, None, None, msg, told)
 }
 

@@ -1,19 +1,25 @@
-//! Slack notifications through an incoming webhook whose URL is a secret in Secrets Manager.
-//! Bounded retries of posts Slack certainly did not take; the URL never appears in an error or a
-//! log line. Each post is Block Kit with its text as the fallback ([`blocks`]).
+//! Slack notifications: through an incoming webhook whose URL is a secret in Secrets Manager (the
+//! default), or, when a bot token is configured, through the Web API's `chat.postMessage`, one
+//! thread per event ([`SlackBot`]). Bounded retries of posts Slack certainly did not take; neither
+//! the URL nor the token appears in an error or a log line. Each post is Block Kit with its text as
+//! the fallback ([`blocks`]).
 
 pub mod blocks;
+mod bot;
+mod http;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+pub use bot::SlackBot;
+use http::Poster;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
-use tracing::warn;
 
 use crate::error::{Error, Result};
+use crate::payload::EventId;
 use crate::run::RunId;
 use crate::secrets::Secrets;
 
@@ -23,6 +29,8 @@ pub struct Message<'a> {
     /// The sentence (and any code block of output): the plain-text fallback, and what the blocks
     /// are made from.
     pub text: &'a str,
+    /// The event it is about: a bot posts it in the event's thread.
+    pub event: Option<&'a EventId>,
     pub outcome_of: Option<&'a RunId>,
     /// What the flow knows, shown as the message's fields: ("Stage", "plan"), ("Run", ...).
     pub fields: &'a [(&'static str, String)],
@@ -35,6 +43,7 @@ impl<'a> Message<'a> {
     pub fn plain(text: &'a str) -> Self {
         Self {
             text,
+            event: None,
             outcome_of: None,
             fields: &[],
             context: &[],
@@ -52,36 +61,28 @@ pub trait Notifier: Send + Sync {
     async fn post_message(&self, message: &Message<'_>) -> Result<()> {
         self.post(message.text).await
     }
+
+    /// The event's cycle is over (its tier is down): its next message opens a new thread.
+    async fn end_thread(&self, _event: &EventId) -> Result<()> {
+        Ok(())
+    }
 }
 
 pub struct SlackWebhook {
-    /// Built on a thread of its own when a flow begins ([`Notifier::warm_up`]), while the flow
-    /// waits on AWS and the runner: building it loads and parses the platform's root certificates
-    /// (15-25 ms on the bench machine, `make bench`), which would otherwise hold up the first post
-    /// (or init). The first post takes it when ready, or builds it (a notifier never warmed up).
-    http: Arc<OnceLock<std::result::Result<reqwest::Client, String>>>,
-    /// A warm-up thread was started.
-    warming: AtomicBool,
+    poster: Poster,
     secrets: Arc<dyn Secrets>,
     secret_id: String,
     url: OnceCell<SecretString>,
-    attempts: u32,
-    backoff: Duration,
-    timeout: Duration,
 }
 
 impl SlackWebhook {
     /// `timeout` bounds each attempt; there are at most three.
     pub fn new(secrets: Arc<dyn Secrets>, secret_id: String, timeout: Duration) -> Result<Self> {
         Ok(Self {
-            http: Arc::new(OnceLock::new()),
-            warming: AtomicBool::new(false),
+            poster: Poster::new(timeout),
             secrets,
             secret_id,
             url: OnceCell::new(),
-            attempts: 3,
-            backoff: Duration::from_millis(500),
-            timeout,
         })
     }
 
@@ -99,13 +100,6 @@ impl SlackWebhook {
         )
     }
 
-    fn http(&self) -> Result<&reqwest::Client> {
-        self.http
-            .get_or_init(|| build_client(self.timeout))
-            .as_ref()
-            .map_err(|e| Error::Slack(format!("cannot build the HTTP client: {e}")))
-    }
-
     async fn url(&self) -> Result<&SecretString> {
         self.url
             .get_or_try_init(|| async { self.secrets.get(&self.secret_id).await })
@@ -113,27 +107,18 @@ impl SlackWebhook {
     }
 }
 
-fn build_client(timeout: Duration) -> std::result::Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|e| e.to_string())
+/// The JSON body of a message: its text (the fallback) and its blocks, both redacted.
+pub(crate) fn body(message: &Message<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "text": blocks::redact(message.text),
+        "blocks": blocks::blocks(message.text, message.fields, message.context),
+    })
 }
 
 #[async_trait]
 impl Notifier for SlackWebhook {
     fn warm_up(&self) {
-        if self.http.get().is_some() || self.warming.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (cell, timeout) = (Arc::clone(&self.http), self.timeout);
-        // Detached: it ends once the client is built (the first post waits for it if it must).
-        let _ = std::thread::Builder::new()
-            .name("slack-client".into())
-            .spawn(move || {
-                cell.get_or_init(|| build_client(timeout));
-            });
+        self.poster.warm_up();
     }
 
     async fn post(&self, text: &str) -> Result<()> {
@@ -145,47 +130,9 @@ impl Notifier for SlackWebhook {
             .url()
             .await
             .map_err(|e| Error::Slack(format!("webhook secret: {e}")))?;
-        let http = self.http()?;
-        let body = serde_json::json!({
-            "text": blocks::redact(message.text),
-            "blocks": blocks::blocks(message.text, message.fields, message.context),
-        });
-        let mut last = String::new();
-        for attempt in 1..=self.attempts {
-            let res = http
-                .post(url.expose_secret())
-                .json(&body)
-                .send()
-                .await
-                .and_then(|r| r.error_for_status());
-            match res {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    // Retried only when Slack certainly did not post: it refused (5xx, 429) or
-                    // the connection was never made. A timeout may have posted, and a retry
-                    // would post the message twice.
-                    let retry = match e.status() {
-                        Some(s) => s.is_server_error() || s.as_u16() == 429,
-                        None => e.is_connect(),
-                    };
-                    last = if e.is_timeout() {
-                        format!(
-                            "timed out after {}ms (the message may have been posted)",
-                            self.timeout.as_millis()
-                        )
-                    } else if e.is_connect() {
-                        "cannot connect".to_owned()
-                    } else {
-                        e.without_url().to_string()
-                    };
-                    warn!(attempt, error = %last, "slack post failed");
-                    if !retry || attempt == self.attempts {
-                        break;
-                    }
-                    tokio::time::sleep(self.backoff * attempt).await;
-                }
-            }
-        }
-        Err(Error::Slack(format!("post failed: {last}")))
+        self.poster
+            .post_json(url.expose_secret(), None, &body(message))
+            .await
+            .map(|_| ())
     }
 }
