@@ -2,8 +2,16 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, run, service_fn};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // Before any thread: it sets SSL_CERT_FILE (the root certificates come from the CA bundle).
+    event_core::roots::use_the_ca_bundle();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
     // JSON logs when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT).
     lambda_runtime::tracing::init_default_subscriber();
     let config = event_core::config::NotifierConfig::from_env()?;

@@ -11,6 +11,7 @@ pub mod migration;
 pub mod module;
 pub mod payload;
 pub mod records;
+pub mod roots;
 pub mod run;
 pub mod runner;
 pub mod sdk_http;

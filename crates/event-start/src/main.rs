@@ -1,7 +1,15 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // Before any thread: it sets SSL_CERT_FILE (the root certificates come from the CA bundle).
+    event_core::roots::use_the_ca_bundle();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
     // JSON logs when the function's log format is JSON (AWS_LAMBDA_LOG_FORMAT), and where each
     // invocation's time went (one `timings` line after each).
     let timings = event_core::timing::init_logging();
