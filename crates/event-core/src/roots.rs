@@ -37,6 +37,16 @@ pub fn use_the_ca_bundle() {
     }
 }
 
+/// A function's `main`: [`use_the_ca_bundle`], then `serve` on the runtime `#[tokio::main]` would
+/// build (tokio's multi-thread runtime, every driver on), which starts the threads.
+pub fn run<F: std::future::Future>(serve: F) -> std::io::Result<F::Output> {
+    use_the_ca_bundle();
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

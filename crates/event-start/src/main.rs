@@ -1,12 +1,8 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 fn main() -> Result<(), Error> {
-    // Before any thread: it sets SSL_CERT_FILE (the root certificates come from the CA bundle).
-    event_core::roots::use_the_ca_bundle();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve())
+    // The root certificates from the CA bundle (set before any thread starts), then the runtime.
+    event_core::roots::run(serve())?
 }
 
 async fn serve() -> Result<(), Error> {
