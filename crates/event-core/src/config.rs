@@ -12,7 +12,7 @@ mod env;
 mod slack;
 pub use artifacts::RunnerArtifacts;
 use env::Env;
-pub use slack::{DEFAULT_SLACK_API_URL, SlackBotConfig};
+pub use slack::{DEFAULT_SLACK_API_URL, SlackAppConfig, SlackBotConfig};
 
 /// The public SSM parameter that names the latest Amazon Linux 2023 AMI.
 pub const DEFAULT_AMI_PARAMETER: &str =
@@ -71,6 +71,26 @@ pub const SETTINGS: &[Setting] = &[
         name: "EVENT_TIER_SLACK_API_URL",
         default: SettingDefault::Value("https://slack.com/api"),
         description: "Slack's Web API (the local stack points it at its Slack sink)",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_SIGNING_SECRET_ARN",
+        default: SettingDefault::Unset,
+        description: "Secrets Manager secret (ARN or name) holding the Slack app's signing secret; event-slack refuses every request without it",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_ALLOW",
+        default: SettingDefault::Unset,
+        description: "who may act from Slack: action=user ids pairs, e.g. extend=U012AB3CD,U045EF6GH;hold=U012AB3CD;release=U012AB3CD;stop-now=U012AB3CD;retry=U012AB3CD (unset: nobody; status is open to the channel)",
+    },
+    Setting {
+        name: "EVENT_TIER_SLACK_EXTENSION_CAP_MINUTES",
+        default: SettingDefault::Value("240"),
+        description: "how far past its scheduled end Slack may take an event: all its extensions together, and the furthest a hold may reach (at most 10080, seven days)",
+    },
+    Setting {
+        name: "EVENT_TIER_EVENTS_SCHEDULE_GROUP",
+        default: SettingDefault::Unset,
+        description: "the Scheduler group of the events' start and stop schedules; when set (with the follow-up role), event-stop obeys the ends moved from Slack and event-slack can act (unset: no Slack overrides)",
     },
     Setting {
         name: "EVENT_TIER_RUNNER_SUBNET_IDS",
@@ -226,6 +246,10 @@ pub struct Config {
     pub slack_webhook_secret: String,
     /// The Slack bot, when a bot token is configured: it posts instead of the webhook.
     pub slack_bot: Option<SlackBotConfig>,
+    /// The Slack app's settings (event-slack).
+    pub slack_app: SlackAppConfig,
+    /// The Scheduler group of the events' schedules: set, event-stop obeys the ends moved from Slack.
+    pub events_group: Option<String>,
     pub runner: RunnerConfig,
     pub ssh: SshConfig,
     /// Where the runner's Terraform sends AWS calls, when not to AWS itself (the local stack).
@@ -307,11 +331,14 @@ impl Config {
     }
 
     fn read(env: &Env) -> Result<Self> {
+        let slack_bot = slack::read(env)?;
         Ok(Config {
             state_bucket: env.required("EVENT_TIER_STATE_BUCKET")?,
             runner_key_secret: env.required("EVENT_TIER_RUNNER_KEY_SECRET_ARN")?,
             slack_webhook_secret: env.required("EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN")?,
-            slack_bot: slack::read(env)?,
+            slack_app: slack::read_app(env, slack_bot.as_ref())?,
+            slack_bot,
+            events_group: env.optional("EVENT_TIER_EVENTS_SCHEDULE_GROUP"),
             runner: RunnerConfig {
                 ami_id: env.optional("EVENT_TIER_RUNNER_AMI_ID"),
                 ami_parameter: env

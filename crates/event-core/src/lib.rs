@@ -2,7 +2,9 @@
 //! tested against the local stack and the AWS parts swapped.
 
 pub mod clock;
+pub mod commands;
 pub mod config;
+pub mod ends;
 pub mod error;
 pub mod flows;
 pub mod followup;
@@ -14,6 +16,7 @@ pub mod records;
 pub mod roots;
 pub mod run;
 pub mod runner;
+pub mod schedules;
 pub mod sdk_http;
 pub mod secrets;
 pub mod slack;

@@ -1,7 +1,10 @@
 //! The Slack bot's settings: when a bot token is configured, messages go through the Web API's
 //! `chat.postMessage`, one thread per event, instead of the webhook.
 
+use std::time::Duration;
+
 use crate::error::{Error, Result};
+use crate::slack_app::{MAX_CAP, Policy};
 
 use super::env::Env;
 
@@ -61,4 +64,39 @@ pub(super) fn read(env: &Env) -> Result<Option<SlackBotConfig>> {
         channel,
         api_url,
     }))
+}
+
+/// The Slack app's settings (event-slack): the signing secret that proves a request comes from
+/// Slack, who may do what, and how far past its scheduled end people may take an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackAppConfig {
+    /// Secrets Manager ARN (or name) of the app's signing secret; event-slack needs it.
+    pub signing_secret: Option<String>,
+    /// The allow-lists (`EVENT_TIER_SLACK_ALLOW`); the channel is the bot's, when there is one.
+    pub policy: Policy,
+    /// The most all extensions of an event may add, and the furthest past its scheduled end a hold
+    /// may reach.
+    pub extension_cap: Duration,
+}
+
+pub(super) fn read_app(env: &Env, bot: Option<&SlackBotConfig>) -> Result<SlackAppConfig> {
+    let policy = Policy::parse(&env.optional("EVENT_TIER_SLACK_ALLOW").unwrap_or_default())
+        .map_err(|e| Error::Config(format!("EVENT_TIER_SLACK_ALLOW: {e}")))?;
+    let policy = match bot {
+        Some(bot) => policy.in_channel(bot.channel.clone()),
+        None => policy,
+    };
+    let minutes: u64 = env.parse("EVENT_TIER_SLACK_EXTENSION_CAP_MINUTES", 240)?;
+    let extension_cap = Duration::from_secs(minutes.saturating_mul(60));
+    if extension_cap > MAX_CAP {
+        return Err(Error::Config(format!(
+            "EVENT_TIER_SLACK_EXTENSION_CAP_MINUTES must be at most {} (seven days), got {minutes}",
+            MAX_CAP.as_secs() / 60
+        )));
+    }
+    Ok(SlackAppConfig {
+        signing_secret: env.optional("EVENT_TIER_SLACK_SIGNING_SECRET_ARN"),
+        policy,
+        extension_cap,
+    })
 }

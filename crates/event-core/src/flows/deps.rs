@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::ends::Ends;
 use crate::error::Error;
 use crate::followup::FollowUps;
 use crate::inventory::Inventory;
@@ -47,6 +48,9 @@ pub struct Deps {
     /// None when `EVENT_TIER_FOLLOW_UP_ROLE_ARN` is unset: work that outlives the function then fails
     /// the invocation, saying how to pick it up by hand.
     pub follow_ups: Option<Arc<dyn FollowUps>>,
+    /// The events' schedules and override records: None unless `EVENT_TIER_EVENTS_SCHEDULE_GROUP`
+    /// and the follow-up role are set (then there are no Slack overrides to obey).
+    pub ends: Option<Arc<Ends>>,
 }
 
 impl Deps {
@@ -86,7 +90,25 @@ impl Deps {
                 config.slack_timeout,
             )?),
         };
+        let ends = match (&config.events_group, &config.follow_up_role_arn) {
+            (Some(group), Some(role)) => Some(Arc::new(Ends::new(
+                Arc::new(crate::schedules::SchedulerEvents::new(
+                    aws_sdk_scheduler::Client::new(sdk),
+                    group.clone(),
+                    config.follow_up_group.clone(),
+                    role.clone(),
+                )),
+                objects.clone(),
+            ))),
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "EVENT_TIER_EVENTS_SCHEDULE_GROUP is set without EVENT_TIER_FOLLOW_UP_ROLE_ARN: moving a stop needs the role its one-off schedule runs as".into(),
+                ));
+            }
+            (None, _) => None,
+        };
         Ok(Deps {
+            ends,
             region: region.clone(),
             module,
             fleet: Arc::new(crate::runner::Ec2Fleet::new(

@@ -3,6 +3,7 @@
 //! follow-up invocation).
 
 mod acquire;
+mod deferral;
 mod deps;
 mod final_load;
 mod follow;

@@ -142,6 +142,9 @@ pub enum Status {
     AlreadyDown,
     /// The run failed and another invocation already reported it (a duplicate delivery).
     AlreadyReported,
+    /// A stop at an end that was moved from Slack: nothing destroyed; the one-off schedule in
+    /// `follow_up` brings the stop back at the new end.
+    Deferred,
 }
 
 /// What a flow returns to its caller (the Lambda result).

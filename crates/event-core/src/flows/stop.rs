@@ -38,6 +38,12 @@ pub async fn run(
 }
 
 async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
+    // A fresh stop first asks whether people moved the end (a follow-up continues a destroy).
+    if follow.is_none()
+        && let Some(o) = super::deferral::deferred(flow).await?
+    {
+        return Ok(o);
+    }
     if let Some(run) = follow {
         let Some(runner) = flow.find_runner().await? else {
             return gone(flow, run).await;

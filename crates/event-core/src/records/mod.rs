@@ -135,6 +135,12 @@ pub trait Objects: Send + Sync {
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
     async fn put(&self, key: &str, body: &[u8]) -> Result<()>;
     async fn delete(&self, key: &str) -> Result<()>;
+    /// The object and its version (its ETag), for a [`Objects::replace`] that loses no change.
+    async fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, String)>>;
+    /// Puts `body` at `key` if the object is still at `version` (`If-Match`), or, with None, if
+    /// there is none (`If-None-Match: *`). False when it changed meanwhile (412, or 409 while
+    /// another conditional write is in flight): read it again and redo the change.
+    async fn replace(&self, key: &str, body: &[u8], version: Option<&str>) -> Result<bool>;
 }
 
 /// The records, over any [`Objects`].

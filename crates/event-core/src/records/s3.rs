@@ -79,6 +79,60 @@ impl Objects for S3Objects {
         Ok(())
     }
 
+    async fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let etag = out.e_tag.clone().unwrap_or_default();
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| crate::error::Error::Aws {
+                        service: "s3",
+                        operation: "GetObject",
+                        code: None,
+                        message: e.to_string(),
+                        transient: true,
+                    })?;
+                Ok(Some((bytes.to_vec(), etag)))
+            }
+            Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
+            Err(e) => Err(aws("s3", "GetObject", e)),
+        }
+    }
+
+    async fn replace(&self, key: &str, body: &[u8], version: Option<&str>) -> Result<bool> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body.to_vec()));
+        let put = match version {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(aws("s3", "PutObject", e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         self.client
             .delete_object()

@@ -17,13 +17,15 @@
 pub mod authz;
 pub mod buttons;
 pub mod command;
+pub mod ends;
 pub mod overrides;
 pub mod verify;
 
 pub use authz::{Action, Policy, PolicyError, Refused};
 pub use command::{Command, CommandError, CommandSettings, Request, Requester, RetryOf};
+pub use ends::{AtStop, EndError, at_stop, scheduled_end};
 pub use overrides::{
-    Asked, Change, EndReason, Entry, Hold, OverrideError, OverrideRecord, effective_end,
+    Asked, Change, EndReason, Entry, Hold, MAX_CAP, OverrideError, OverrideRecord, effective_end,
     override_key,
 };
 pub use verify::{Signed, Verified, VerifyError, replay_key, sign, verify};

@@ -52,6 +52,8 @@ pub enum Change {
         until: OffsetDateTime,
     },
     Release,
+    /// `stop-now`: the end is now, whatever was extended or held.
+    StopNow,
 }
 
 /// A change, who asked for it, when, why, and the end it made.
@@ -82,6 +84,9 @@ pub struct OverrideRecord {
     /// The sum of every extension granted against that end, in seconds.
     pub extended_secs: u64,
     pub hold: Option<Hold>,
+    /// `stop-now` was asked (the time it was asked, and by whom): the end is then, for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Hold>,
     /// The newest last; at most [`MAX_ENTRIES`].
     pub entries: Vec<Entry>,
 }
@@ -105,6 +110,11 @@ pub enum EndReason {
         until: OffsetDateTime,
         who: Requester,
     },
+    /// `stop-now` was asked at `at`.
+    StoppedNow {
+        at: OffsetDateTime,
+        who: Requester,
+    },
 }
 
 impl std::fmt::Display for EndReason {
@@ -116,6 +126,9 @@ impl std::fmt::Display for EndReason {
             }
             EndReason::Held { until, who } => {
                 write!(f, "held by {} until {}", who.user_name, rfc3339(*until))
+            }
+            EndReason::StoppedNow { at, who } => {
+                write!(f, "stopped now by {} at {}", who.user_name, rfc3339(*at))
             }
         }
     }
@@ -153,6 +166,15 @@ pub fn effective_end(
     if record.scheduled_end != scheduled_end {
         return (scheduled_end, EndReason::Scheduled);
     }
+    if let Some(stopped) = &record.stopped {
+        return (
+            stopped.until,
+            EndReason::StoppedNow {
+                at: stopped.until,
+                who: stopped.who.clone(),
+            },
+        );
+    }
     let latest = after(scheduled_end, MAX_CAP);
     let total = Duration::from_secs(record.extended_secs).min(MAX_CAP);
     let extended = after(scheduled_end, total);
@@ -176,6 +198,7 @@ impl OverrideRecord {
             scheduled_end,
             extended_secs: 0,
             hold: None,
+            stopped: None,
             entries: Vec::new(),
         }
     }
@@ -244,6 +267,25 @@ impl OverrideRecord {
         }
         self.hold = None;
         Ok(self.record(scheduled_end, Change::Release, asked))
+    }
+
+    /// Ends the event now (`stop-now`): holds and extensions no longer count, and nothing can move
+    /// the end again. Refused once the event has ended. Returns the new end (now).
+    pub fn stop_now(
+        &mut self,
+        scheduled_end: OffsetDateTime,
+        asked: &Asked<'_>,
+    ) -> Result<OffsetDateTime, OverrideError> {
+        self.restart_if_other(scheduled_end);
+        if let Some(stopped) = &self.stopped {
+            return Err(OverrideError::Ended { end: stopped.until });
+        }
+        self.hold = None;
+        self.stopped = Some(Hold {
+            until: asked.now,
+            who: bounded(asked.who),
+        });
+        Ok(self.record(scheduled_end, Change::StopNow, asked))
     }
 
     /// Starts afresh when the record was made against another scheduled end.

@@ -54,6 +54,7 @@ impl Recorder {
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
+            ends: None,
         }
     }
 }

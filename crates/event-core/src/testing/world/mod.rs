@@ -300,6 +300,7 @@ impl World {
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
+            ends: None,
         }
     }
 
