@@ -15,7 +15,7 @@ pub fn cargo_lambda() -> PathBuf {
 }
 
 /// The functions a [`Watch`] serves.
-pub const FUNCTIONS: [&str; 2] = ["event-start", "event-stop"];
+pub const FUNCTIONS: [&str; 3] = ["event-start", "event-stop", "event-slack"];
 
 /// Who builds and starts the functions behind `cargo lambda watch`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -92,7 +92,7 @@ impl App {
     }
 
     /// The app from a function's dependencies: the same state bucket, schedules and Slack.
-    pub fn from_deps(deps: &crate::Deps, objects: Arc<dyn Objects>) -> crate::error::Result<Self> {
+    pub fn from_deps(deps: &crate::Deps) -> crate::error::Result<Self> {
         let ends = deps.ends.clone().ok_or_else(|| {
             Error::Config(
                 "event-slack needs EVENT_TIER_EVENTS_SCHEDULE_GROUP and EVENT_TIER_FOLLOW_UP_ROLE_ARN: it moves the events' stops".into(),
@@ -107,7 +107,7 @@ impl App {
         Ok(Self::new(
             deps.config.slack_app.clone(),
             deps.secrets.clone(),
-            objects,
+            ends.objects(),
             ends,
             deps.notifier.clone(),
         ))
@@ -188,7 +188,7 @@ impl App {
         let event = request.command.event();
         let Some(stop) = self.ends.stop_schedule(event).await? else {
             return Ok(format!(
-                "there is no event `{event}` in the events map (no schedule {event}-stop)"
+                "there is no event *{event}* in the events map (no schedule {event}-stop)"
             ));
         };
         let end = scheduled_end(&stop.expression, &stop.timezone);
@@ -202,7 +202,7 @@ impl App {
             (Command::Status { .. }, end) => return self.status(event, end.ok(), now).await,
             (Command::Retry { of, .. }, _) => return self.retry(event, *of, request, now).await,
             (Command::StopNow { .. }, Err(_)) => None,
-            (_, Err(e)) => return Ok(format!("`{event}` cannot be changed from Slack: {e}")),
+            (_, Err(e)) => return Ok(format!("*{event}* cannot be changed from Slack: {e}")),
             (Command::Extend { by, .. }, Ok(end)) => Some(
                 self.ends
                     .change(event, end, |r| r.extend(end, *by, cap, &asked))
@@ -252,7 +252,7 @@ impl App {
     ) -> Result<String, Error> {
         let Some(end) = end else {
             return Ok(format!(
-                "`{event}` is recurring: it ends as its schedule says"
+                "*{event}* is recurring: it ends as its schedule says"
             ));
         };
         let record = self.ends.record(event).await?.map(|(r, _)| r);
@@ -271,7 +271,7 @@ impl App {
                     .map_or(0, |r| r.extended_secs),
             ));
         Ok(format!(
-            "`{event}`: {}; ends {} ({reason}); scheduled end {}; {} of extension left",
+            "*{event}*: {}; ends {} ({reason}); scheduled end {}; {} of extension left",
             if up {
                 "has Terraform state (up, or not yet destroyed)"
             } else {
@@ -295,7 +295,7 @@ impl App {
             RetryOf::Stop => Which::Stop,
         };
         let Some(schedule) = self.ends.schedules.get(event, which).await? else {
-            return Ok(format!("there is no schedule to retry for `{event}`"));
+            return Ok(format!("there is no schedule to retry for *{event}*"));
         };
         let name = match of {
             RetryOf::Stop => stop_at_name(event, now),
@@ -321,7 +321,7 @@ impl App {
             RetryOf::Stop => "stop",
         };
         let text = format!(
-            "{} retries the {what} of `{event}`: it runs within the minute (schedule `{name}`)",
+            "{} retries the {what} of *{event}*: it runs within the minute (schedule `{name}`)",
             request.requester.user_name
         );
         self.echo(event, &text, request).await;
@@ -356,21 +356,21 @@ fn done_text(request: &Request, new_end: Option<OffsetDateTime>, schedule: Optio
     let mut text = match &request.command {
         Command::Extend { by, .. } => {
             format!(
-                "{who} extended `{event}` by {}: it now ends {end}",
+                "{who} extended *{event}* by {}: it now ends {end}",
                 human_duration(*by)
             )
         }
         Command::Hold { until, .. } => {
             format!(
-                "{who} holds `{event}` until {}: it now ends {end}",
+                "{who} holds *{event}* until {}: it now ends {end}",
                 rfc3339(*until)
             )
         }
         Command::Release { .. } => {
-            format!("{who} released the hold on `{event}`: it now ends {end}")
+            format!("{who} released the hold on *{event}*: it now ends {end}")
         }
         Command::StopNow { .. } => format!(
-            "{who} asked to stop `{event}` now: the stop runs within the minute, after the final migration as always"
+            "{who} asked to stop *{event}* now: the stop runs within the minute, after the final migration as always"
         ),
         Command::Status { .. } | Command::Retry { .. } => String::new(),
     };
@@ -381,5 +381,5 @@ fn done_text(request: &Request, new_end: Option<OffsetDateTime>, schedule: Optio
 }
 
 fn refusal_text(event: &EventId, refused: &OverrideError) -> String {
-    format!("`{event}` was not changed: {refused}")
+    format!("*{event}* was not changed: {refused}")
 }

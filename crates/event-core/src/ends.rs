@@ -26,6 +26,11 @@ impl Ends {
         Self { schedules, objects }
     }
 
+    /// The state bucket the records are kept in.
+    pub fn objects(&self) -> Arc<dyn Objects> {
+        self.objects.clone()
+    }
+
     /// The event's stop schedule; None when the events map has no such event.
     pub async fn stop_schedule(&self, event: &EventId) -> Result<Option<EventSchedule>> {
         self.schedules.get(event, Which::Stop).await

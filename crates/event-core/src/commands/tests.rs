@@ -198,7 +198,7 @@ async fn an_extension_moves_the_end_and_is_echoed_to_the_channel() {
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(
         reply.text(),
-        "alice extended `winter-sale-2026` by 2h: it now ends 2026-12-25T01:00:00Z"
+        "alice extended *winter-sale-2026* by 2h: it now ends 2026-12-25T01:00:00Z"
     );
     let r = record(&f).unwrap();
     assert_eq!((r.scheduled_end, r.extended_secs), (end(), 7200));
@@ -223,7 +223,7 @@ async fn past_the_cap_is_refused_with_the_cap_named() {
     .await;
     assert_eq!(
         reply.text(),
-        "`winter-sale-2026` was not changed: extending by 2h would make 5h in all, past the cap of 4h per event; 1h left"
+        "*winter-sale-2026* was not changed: extending by 2h would make 5h in all, past the cap of 4h per event; 1h left"
     );
     assert_eq!(record(&f).unwrap().extended_secs, 3 * 3600);
 }
@@ -278,7 +278,7 @@ async fn status_is_open_to_anyone_and_changes_nothing() {
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.text(),
-        "`winter-sale-2026`: no Terraform state (down); ends 2026-12-24T23:00:00Z (as scheduled); scheduled end 2026-12-24T23:00:00Z; 4h of extension left"
+        "*winter-sale-2026*: no Terraform state (down); ends 2026-12-24T23:00:00Z (as scheduled); scheduled end 2026-12-24T23:00:00Z; 4h of extension left"
     );
     unchanged(&f);
 }

@@ -1,0 +1,389 @@
+//! The Slack app as Slack calls it: event-slack under `cargo lambda watch`, reached over HTTP at its
+//! function URL, with requests signed as Slack signs them (a signing secret made for the test, kept
+//! in moto's Secrets Manager). The effects are checked where an operator would look: the override
+//! record in the state bucket, the one-off schedules in moto's Scheduler, the Slack sink. And
+//! event-stop obeying a moved end: deferred while extended, not delayed by an expired hold.
+
+use std::io::Read;
+
+use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
+use event_core::slack_app::{OverrideRecord, sign};
+use event_core::{Deadline, Status};
+use event_tier_tests::watch::{Functions, Watch};
+use event_tier_tests::{Stack, root, unique_event};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+const ALICE: &str = "U0ALICE1";
+const MALLORY: &str = "U0MALLORY";
+const ROLE: &str = "arn:aws:iam::123456789012:role/event-tier-follow-up";
+const STOP_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-tier-stop";
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut bytes)
+        .unwrap();
+    hex::encode(bytes)
+}
+
+/// The event's schedule groups in moto, and its stop schedule ending at `end` (UTC).
+async fn schedules(stack: &Stack, event: &str, end: OffsetDateTime) -> (String, String) {
+    let client = aws_sdk_scheduler::Client::new(&stack.sdk);
+    let (events, once) = (format!("{event}-events"), format!("{event}-once"));
+    for g in [&events, &once] {
+        client.create_schedule_group().name(g).send().await.unwrap();
+    }
+    let at = event_core::followup::at_expression(end.unix_timestamp() as u64);
+    client
+        .create_schedule()
+        .name(format!("{event}-stop"))
+        .group_name(&events)
+        .schedule_expression(at)
+        .schedule_expression_timezone("UTC")
+        .flexible_time_window(
+            FlexibleTimeWindow::builder()
+                .mode(FlexibleTimeWindowMode::Off)
+                .build()
+                .unwrap(),
+        )
+        .target(
+            Target::builder()
+                .arn(STOP_FN)
+                .role_arn(ROLE)
+                .input(json!({ "event_id": event, "vars": {} }).to_string())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (events, once)
+}
+
+/// The one-off schedules of the group: (expression, target, input).
+async fn one_offs(stack: &Stack, group: &str) -> Vec<(String, String, String)> {
+    let client = aws_sdk_scheduler::Client::new(&stack.sdk);
+    let list = client
+        .list_schedules()
+        .group_name(group)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for s in list.schedules() {
+        let got = client
+            .get_schedule()
+            .group_name(group)
+            .name(s.name().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let t = got.target().unwrap();
+        out.push((
+            got.schedule_expression().unwrap().to_owned(),
+            t.arn().to_owned(),
+            t.input().unwrap_or_default().to_owned(),
+        ));
+    }
+    out
+}
+
+async fn override_record(stack: &Stack, event: &str) -> Option<OverrideRecord> {
+    let out = stack
+        .s3()
+        .get_object()
+        .bucket(stack.var("EVENT_TIER_STATE_BUCKET"))
+        .key(format!("events/{event}/override.json"))
+        .send()
+        .await
+        .ok()?;
+    Some(serde_json::from_slice(&out.body.collect().await.unwrap().into_bytes()).unwrap())
+}
+
+fn form(user: &str, text: &str) -> String {
+    let mut f = String::new();
+    for (k, v) in [
+        ("command", "/event"),
+        ("text", text),
+        ("user_id", user),
+        ("user_name", if user == ALICE { "alice" } else { "mallory" }),
+        ("response_url", "http://127.0.0.1:9/response"),
+    ] {
+        if !f.is_empty() {
+            f.push('&');
+        }
+        f.push_str(k);
+        f.push('=');
+        f.push_str(&text_encode(v));
+    }
+    f
+}
+
+fn text_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Posts `body` to the function URL with the given Slack headers; the status and JSON body.
+async fn post(url: &str, body: &str, stamp: Option<i64>, signature: Option<&str>) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned());
+    if let Some(s) = stamp {
+        req = req.header("X-Slack-Request-Timestamp", s.to_string());
+    }
+    if let Some(s) = signature {
+        req = req.header("X-Slack-Signature", s);
+    }
+    let res = req.send().await.expect("the function URL answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed() {
+    let stack = Stack::get().await;
+    let event = unique_event("slack-cmd");
+    let end = OffsetDateTime::now_utc() + time::Duration::minutes(30);
+    let end = end.replace_nanosecond(0).unwrap();
+    let (events_group, once_group) = schedules(&stack, &event, end).await;
+    let secret = format!("signing-{}", random_hex());
+    let secret_arn = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .create_secret()
+        .name(format!("event-tier/slack-signing-{event}"))
+        .secret_string(&secret)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let allow = format!("extend={ALICE};hold={ALICE};release={ALICE};stop-now={ALICE}");
+    std::fs::create_dir_all(root().join(".local/logs")).unwrap();
+    let log = root().join(format!(
+        ".local/logs/slack-commands-{}.log",
+        std::process::id()
+    ));
+    let env = [
+        ("EVENT_TIER_SLACK_SIGNING_SECRET_ARN", secret_arn.as_str()),
+        ("EVENT_TIER_SLACK_ALLOW", allow.as_str()),
+        ("EVENT_TIER_SLACK_EXTENSION_CAP_MINUTES", "120"),
+        ("EVENT_TIER_EVENTS_SCHEDULE_GROUP", events_group.as_str()),
+        ("EVENT_TIER_FOLLOW_UP_ROLE_ARN", ROLE),
+        ("EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP", once_group.as_str()),
+    ];
+    let watch = Watch::start(&env, &log, true, Functions::Built);
+    let url = format!("http://127.0.0.1:{}/lambda-url/event-slack/", watch.port);
+    let key = SecretString::from(secret);
+    let signed = |body: &str, stamp: i64| sign(&key, stamp, body.as_bytes());
+    let now = || OffsetDateTime::now_utc().unix_timestamp();
+
+    // Refused, and nothing changes: unsigned, signed with another secret, stale, not allowed.
+    let extend = form(ALICE, &format!("extend {event} 1h"));
+    let (status, _) = post(&url, &extend, None, None).await;
+    assert_eq!(status, 401, "unsigned");
+    let forged = sign(
+        &SecretString::from("not-the-secret"),
+        now(),
+        extend.as_bytes(),
+    );
+    assert_eq!(
+        post(&url, &extend, Some(now()), Some(&forged)).await.0,
+        401,
+        "forged"
+    );
+    let old = now() - 400;
+    assert_eq!(
+        post(&url, &extend, Some(old), Some(&signed(&extend, old)))
+            .await
+            .0,
+        401,
+        "stale"
+    );
+    let by_mallory = form(MALLORY, &format!("extend {event} 1h"));
+    let t = now();
+    let (status, body) = post(&url, &by_mallory, Some(t), Some(&signed(&by_mallory, t))).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["text"].as_str().unwrap().contains("may not extend"),
+        "{body}"
+    );
+    assert!(override_record(&stack, &event).await.is_none());
+    assert!(stack.slack(&event).is_empty());
+
+    // Alice extends by an hour: the record says so, the channel is told; the same request again
+    // is a replay.
+    let t = now();
+    let sig = signed(&extend, t);
+    let (status, body) = post(&url, &extend, Some(t), Some(&sig)).await;
+    assert_eq!(status, 200, "{body}");
+    let new_end = event_core::slack_app::rfc3339(end + time::Duration::hours(1));
+    assert_eq!(
+        body["text"],
+        format!("alice extended *{event}* by 1h: it now ends {new_end}")
+    );
+    let record = override_record(&stack, &event)
+        .await
+        .expect("the record is kept");
+    assert_eq!((record.scheduled_end, record.extended_secs), (end, 3600));
+    assert_eq!(record.entries[0].who.user_id, ALICE);
+    let posts = stack.slack(&event);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].text, body["text"].as_str().unwrap());
+    assert_eq!(
+        post(&url, &extend, Some(t), Some(&sig)).await.0,
+        401,
+        "replay"
+    );
+    assert_eq!(
+        override_record(&stack, &event).await.unwrap().extended_secs,
+        3600
+    );
+
+    // Past the cap of two hours: refused, with the cap named.
+    let more = form(ALICE, &format!("extend {event} 90m"));
+    let t = now();
+    let (_, body) = post(&url, &more, Some(t), Some(&signed(&more, t))).await;
+    assert_eq!(
+        body["text"],
+        format!(
+            "*{event}* was not changed: extending by 1h30m would make 2h30m in all, past the cap of 2h per event; 1h left"
+        )
+    );
+
+    // Anyone may ask the status.
+    let status_req = form(MALLORY, &format!("status {event}"));
+    let t = now();
+    let (status, body) = post(&url, &status_req, Some(t), Some(&signed(&status_req, t))).await;
+    assert_eq!(status, 200);
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("ends {new_end} (extended by 1h in all)")),
+        "{body}"
+    );
+
+    // stop-now: the event's own stop, with its own payload (no force), within the minute.
+    assert!(one_offs(&stack, &once_group).await.is_empty());
+    let stop_now = form(ALICE, &format!("stop-now {event}"));
+    let t = now();
+    let (status, body) = post(&url, &stop_now, Some(t), Some(&signed(&stop_now, t))).await;
+    assert_eq!(status, 200, "{body}");
+    let once = one_offs(&stack, &once_group).await;
+    assert_eq!(once.len(), 1, "{once:?}");
+    assert_eq!(once[0].1, STOP_FN);
+    assert_eq!(
+        once[0].2,
+        json!({ "event_id": event, "vars": {} }).to_string()
+    );
+    assert!(
+        override_record(&stack, &event)
+            .await
+            .unwrap()
+            .stopped
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_stop_waits_for_an_extended_end_and_not_for_an_expired_hold() {
+    let stack = Stack::get().await;
+    let event = unique_event("slack-end");
+    // The schedule's end passed a minute ago; the event was extended by an hour before it.
+    let end = (OffsetDateTime::now_utc() - time::Duration::minutes(1))
+        .replace_nanosecond(0)
+        .unwrap();
+    let (events_group, once_group) = schedules(&stack, &event, end).await;
+    let deps = stack
+        .deps_with(|c| {
+            c.events_group = Some(events_group.clone());
+            c.follow_up_role_arn = Some(ROLE.into());
+            c.follow_up_group = once_group.clone();
+        })
+        .await;
+    let ends = deps.ends.clone().expect("the ends are configured");
+    let id = event_core::payload::EventId::parse(&event).unwrap();
+    let alice = event_core::slack_app::Requester {
+        user_id: ALICE.into(),
+        user_name: "alice".into(),
+    };
+    let asked = event_core::slack_app::Asked {
+        who: &alice,
+        why: "/event extend 1h",
+        now: end - time::Duration::minutes(10),
+    };
+    let cap = std::time::Duration::from_secs(4 * 3600);
+    ends.change(&id, end, |r| {
+        r.extend(end, std::time::Duration::from_secs(3600), cap, &asked)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+
+    let out = event_core::flows::stop::run(
+        &deps,
+        json!({ "event_id": event, "vars": {} }),
+        Deadline::none(),
+    )
+    .await
+    .expect("the stop is deferred");
+    assert_eq!(out.status, Status::Deferred, "{out:?}");
+    let once = one_offs(&stack, &once_group).await;
+    let at = event_core::followup::at_expression(
+        (end + time::Duration::hours(1)).unix_timestamp() as u64
+    );
+    assert_eq!(
+        once,
+        [(
+            at,
+            STOP_FN.to_owned(),
+            json!({ "event_id": event, "vars": {} }).to_string()
+        )]
+    );
+    let posts = stack.slack(&event);
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.text.contains("the stop is moved to")),
+        "{posts:?}"
+    );
+
+    // A hold that expired a minute ago (and no extension left) no longer delays the stop: it
+    // goes ahead (nothing is up, so it finds the event down).
+    let mut record = OverrideRecord::new(end);
+    record.hold = Some(event_core::slack_app::Hold {
+        until: OffsetDateTime::now_utc() - time::Duration::minutes(1),
+        who: alice.clone(),
+    });
+    stack
+        .s3()
+        .put_object()
+        .bucket(stack.var("EVENT_TIER_STATE_BUCKET"))
+        .key(format!("events/{event}/override.json"))
+        .body(serde_json::to_vec(&record).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let out = event_core::flows::stop::run(
+        &deps,
+        json!({ "event_id": event, "vars": {} }),
+        Deadline::none(),
+    )
+    .await
+    .expect("the stop goes ahead");
+    assert_eq!(out.status, Status::AlreadyDown, "{out:?}");
+}
