@@ -17,7 +17,7 @@ help:
 	@echo "make test        every gate and test (what CI runs)"
 	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
 	@echo "make local-down  stop it"
-	@echo "make release     build event-start, event-stop and event-alarm (release/ in cargo's target directory)"
+	@echo "make release     build event-start, event-stop, event-alarm and event-slack (release/ in cargo's target directory)"
 	@echo "make package     the functions' Lambda zips and their SBOMs in dist/ (what infra/control deploys), checked"
 	@echo "make artifacts   the runners' Terraform and provider mirror zips in dist/artifacts (what infra/control uploads)"
 	@echo "make bench       init time, peak RSS, overhead and zip sizes of the packaged functions"
@@ -38,7 +38,7 @@ build:
 	cargo build --workspace --all-targets
 
 release:
-	cargo build --release -p event-start -p event-stop -p event-alarm
+	cargo build --release -p event-start -p event-stop -p event-alarm -p event-slack
 
 # The functions' zips for infra/control (dist/<function>.zip): release builds for Lambda's
 # provided.al2023 on x86_64 (zig pins glibc 2.34; OpenSSL is built in), through cargo-auditable
@@ -48,7 +48,7 @@ release:
 # linked to glibc only, starts under a local Lambda Runtime API, at most 8 MiB, its dependency list
 # and its SBOM agree with Cargo.lock. Installs the pinned cargo-auditable and cargo-cyclonedx into
 # ~/.cargo/bin unless those versions are there.
-LAMBDAS := event-start event-stop event-alarm
+LAMBDAS := event-start event-stop event-alarm event-slack
 CARGO_AUDITABLE_VERSION := 0.7.7
 CARGO_CYCLONEDX_VERSION := 0.5.9
 LAMBDA_BUILD = RUSTC_WORKSPACE_WRAPPER="$$(command -v cargo-auditable)" \

@@ -23,6 +23,8 @@ locals {
     # A run that outlives an invocation is followed up by a one-off schedule in this group.
     EVENT_TIER_FOLLOW_UP_ROLE_ARN       = aws_iam_role.scheduler.arn
     EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP = aws_scheduler_schedule_group.follow_ups.name
+    # event-stop reads its event's stop schedule here, and obeys an end moved from Slack.
+    EVENT_TIER_EVENTS_SCHEDULE_GROUP = aws_scheduler_schedule_group.events.name
     # The runners' CloudWatch agent ships each run's Terraform output here (logs.tf).
     EVENT_TIER_RUNNER_LOG_GROUP = aws_cloudwatch_log_group.runner.name
     }, var.slack_channel_id == null ? {} : {
@@ -274,9 +276,20 @@ data "aws_iam_policy_document" "functions_common" {
   }
 
   statement {
-    sid       = "FollowUpSchedules"
-    actions   = ["scheduler:CreateSchedule"]
-    resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-follow-*"]
+    sid     = "FollowUpSchedules"
+    actions = ["scheduler:CreateSchedule"]
+    # Follow-ups of long runs, and a stop moved to an end extended from Slack.
+    resources = [
+      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-follow-*",
+      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-end-*",
+    ]
+  }
+
+  statement {
+    sid = "ReadTheEventsSchedules"
+    # A stop reads its event's stop schedule (its end, in its time zone) before it destroys.
+    actions   = ["scheduler:GetSchedule"]
+    resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.events.name}/*"]
   }
 
   statement {

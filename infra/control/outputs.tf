@@ -50,6 +50,16 @@ output "slack_bot_token_secret_arn" {
   value       = one(aws_secretsmanager_secret.slack_bot_token[*].arn)
 }
 
+output "slack_signing_secret_arn" {
+  description = "Secret to put the Slack app's signing secret in, when slack_app is set; null otherwise."
+  value       = try(aws_secretsmanager_secret.slack_signing["app"].arn, null)
+}
+
+output "slack_request_url" {
+  description = "The URL to give the Slack app as the request URL of its /event slash command and of its interactivity, when slack_app is set; null otherwise."
+  value       = try(aws_lambda_function_url.slack["app"].function_url, null)
+}
+
 output "runner_host_key_secret_arn" {
   description = "Secret to put the runners' SSH host private key in."
   value       = aws_secretsmanager_secret.runner_host_key.arn

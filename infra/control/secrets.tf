@@ -42,11 +42,11 @@ resource "aws_secretsmanager_secret" "runner_host_key" {
 locals {
   secret_readers = merge({
     runner_ssh_key  = { arn = aws_secretsmanager_secret.runner_ssh_key.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
-    slack_webhook   = { arn = aws_secretsmanager_secret.slack_webhook.arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn, aws_iam_role.alarm.arn] }
+    slack_webhook   = { arn = aws_secretsmanager_secret.slack_webhook.arn, roles = concat([aws_iam_role.start.arn, aws_iam_role.stop.arn, aws_iam_role.alarm.arn], [for r in aws_iam_role.slack : r.arn]) }
     runner_host_key = { arn = aws_secretsmanager_secret.runner_host_key.arn, roles = [aws_iam_role.runner.arn] }
     }, var.slack_channel_id == null ? {} : {
-    slack_bot_token = { arn = aws_secretsmanager_secret.slack_bot_token[0].arn, roles = [aws_iam_role.start.arn, aws_iam_role.stop.arn] }
-  })
+    slack_bot_token = { arn = aws_secretsmanager_secret.slack_bot_token[0].arn, roles = concat([aws_iam_role.start.arn, aws_iam_role.stop.arn], [for r in aws_iam_role.slack : r.arn]) }
+  }, { for k, s in aws_secretsmanager_secret.slack_signing : "slack_signing" => { arn = s.arn, roles = [aws_iam_role.slack[k].arn] } })
 }
 
 resource "aws_secretsmanager_secret_policy" "readers" {

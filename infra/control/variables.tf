@@ -358,6 +358,39 @@ variable "slack_channel_id" {
   }
 }
 
+variable "slack_app" {
+  description = "The Slack app (event-slack and its function URL): who may take each action (Slack user ids per action: extend, hold, release, stop-now, retry; status is open to the channel) and how far past its scheduled end an event may be taken (minutes, all extensions together). Null: no Slack app."
+  type = object({
+    allow                 = map(list(string))
+    extension_cap_minutes = optional(number, 240)
+  })
+  default = null
+
+  validation {
+    condition = var.slack_app == null || alltrue([
+      for action, ids in try(var.slack_app.allow, {}) :
+      contains(["extend", "hold", "release", "stop-now", "retry"], action) && alltrue([for id in ids : can(regex("^[UW][A-Z0-9]{1,31}$", id))])
+    ])
+    error_message = "slack_app.allow maps extend, hold, release, stop-now or retry to Slack user ids such as U012AB3CD (ids, not names)."
+  }
+
+  validation {
+    condition     = var.slack_app == null || try(var.slack_app.extension_cap_minutes >= 0 && var.slack_app.extension_cap_minutes <= 10080 && floor(var.slack_app.extension_cap_minutes) == var.slack_app.extension_cap_minutes, false)
+    error_message = "slack_app.extension_cap_minutes must be a whole number of minutes from 0 to 10080 (seven days)."
+  }
+}
+
+variable "slack_zip_path" {
+  description = "Deployment package of event-slack (a zip holding `bootstrap`), relative to the working directory; used when slack_app is set."
+  type        = string
+  default     = "../../dist/event-slack.zip"
+
+  validation {
+    condition     = var.slack_app == null || fileexists(var.slack_zip_path)
+    error_message = "slack_zip_path names no file: build the packages first (make package; docs/deploying.md)."
+  }
+}
+
 variable "secret_recovery_window_days" {
   description = "Days a deleted secret can be restored (0: deleted at once, 7-30)."
   type        = number

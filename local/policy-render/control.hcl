@@ -28,6 +28,9 @@ variables {
   start_zip_path         = "tests/fixtures/placeholder.zip"
   stop_zip_path          = "tests/fixtures/placeholder.zip"
   alarm_zip_path         = "tests/fixtures/placeholder.zip"
+  slack_zip_path         = "tests/fixtures/placeholder.zip"
+  # The Slack app's function and policies too.
+  slack_app = { allow = { extend = ["U012AB3CD"] } }
   runner_artifacts_dir   = "tests/fixtures/artifacts"
   runner_public_key      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlaceholde test-only"
   runner_host_key_sha256 = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -213,8 +213,8 @@ run "secrets_s3_and_ssm_are_scoped_to_their_own_resources" {
   assert {
     condition = toset(flatten([
       for s in data.aws_iam_policy_document.functions_common.statement : s.resources if contains(s.actions, "scheduler:CreateSchedule")
-    ])) == toset(["arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-follow-*"])
-    error_message = "follow-up schedules only in their own group"
+    ])) == toset(["arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-follow-*", "arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-end-*"])
+    error_message = "follow-up schedules and moved stops only in their own group"
   }
 }
 

@@ -125,6 +125,7 @@ run "functions_get_the_configuration_table_of_the_readme" {
       EVENT_TIER_RUNNER_INSTANCE_TYPES      = "t3.small,t3a.small"
       EVENT_TIER_FOLLOW_UP_ROLE_ARN         = aws_iam_role.scheduler.arn
       EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP   = "event-follow-ups"
+      EVENT_TIER_EVENTS_SCHEDULE_GROUP      = "event-events"
       EVENT_TIER_RUNNER_READY_TIMEOUT_SECS  = "900"
       EVENT_TIER_RUNNER_LOG_GROUP           = "/event/runner"
       }), tomap({
