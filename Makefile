@@ -162,5 +162,5 @@ simulate:
 
 # A sales event's lifecycle on the local stack, through cargo lambda; exits 0 only if nothing is left.
 demo: setup
-	cargo build -p event-tier-tests --bin demo -p event-start -p event-stop
+	cargo build -p event-tier-tests --bin demo -p event-start -p event-stop -p event-slack
 	local/with-stack.sh $(TARGET_DIR)/debug/demo

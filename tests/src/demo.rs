@@ -7,8 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::slack_client::{self, SlackApp};
 use crate::watch::{Functions, Watch};
 use crate::{SlackPost, Stack, root, sample};
+
+/// The demo's Slack user, on event-slack's allow-lists.
+const DEMO_USER: &str = "U0DEMO001";
 
 #[derive(Debug, Default)]
 pub struct Report {
@@ -31,6 +35,8 @@ pub struct Report {
     pub searched: Vec<String>,
     pub start_status: String,
     pub stop_status: String,
+    /// The hour a signed Slack request added to the event's end (its override record).
+    pub extended_secs: u64,
     pub failure: Option<String>,
 }
 
@@ -45,6 +51,7 @@ impl Report {
             && self.live_runners == 0
             && self.leftovers.is_empty()
             && self.leaked.is_empty()
+            && self.extended_secs == 3600
     }
 
     pub fn summary(&self) -> String {
@@ -78,6 +85,10 @@ impl Report {
             self.runners_terminated
         ));
         s.push_str(&format!("| Slack messages sent | {} |\n", self.slack.len()));
+        s.push_str(&format!(
+            "| minutes added to the end from Slack | {} |\n",
+            self.extended_secs / 60
+        ));
         s.push_str(&format!(
             "| secrets found in function logs or Slack | {} |\n",
             self.leaked.len()
@@ -257,7 +268,11 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
     } else {
         Functions::ByWatch
     };
-    let watch = Watch::start(&[], &log, own_group, functions);
+    // The Slack app: a signing secret made for this run, the event's stop schedule two hours out.
+    let end = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
+    let slack = SlackApp::prepare(stack, &event, end.replace_nanosecond(0).unwrap()).await;
+    let allow = format!("extend={DEMO_USER};hold={DEMO_USER};release={DEMO_USER}");
+    let watch = Watch::start(&slack.env(&allow, "240"), &log, own_group, functions);
     say(&format!(
         "    listening on 127.0.0.1:{}; function logs in {}",
         watch.port,
@@ -313,6 +328,42 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
     if let Some(password) = event_database_password(stack, &event).await {
         secrets.push(("the event database's password", password));
     }
+
+    // A Slack command, as Slack sends it: signed with the app's signing secret, to the function URL.
+    let t =
+        st.begin("Slack: /event extend <id> 1h, signed as Slack signs it, to event-slack's URL");
+    let body = slack_client::form(DEMO_USER, "demo", &format!("extend {event} 1h"));
+    let (status, answer) = slack.send(&slack_client::url(watch.port), &body).await;
+    say(&format!(
+        "    HTTP {status}: {}",
+        answer["text"].as_str().unwrap_or("?")
+    ));
+    let record = slack_client::override_record(stack, &event).await;
+    if let Some(r) = &record {
+        st.0.extended_secs = r.extended_secs;
+        for e in &r.entries {
+            say(&format!(
+                "    override record: {} ({}) asked `{}` at {}: ends {}",
+                e.who.user_name,
+                e.who.user_id,
+                e.why,
+                event_core::slack_app::rfc3339(e.at),
+                event_core::slack_app::rfc3339(e.end)
+            ));
+        }
+    }
+    say("    the event's messages in the channel so far, as Slack shows them:");
+    for p in stack.slack(&event).iter().skip(earlier_posts) {
+        say(&format!(
+            "      | {}",
+            p.text.lines().next().unwrap_or_default()
+        ));
+    }
+    st.end(
+        "slack extend",
+        t,
+        status == 200 && st.0.extended_secs == 3600,
+    );
 
     // event-stop, with the emulator's DMS task driven to a finished load.
     let t = st.begin("event-stop: cargo lambda invoke event-stop --data-file events/stop.json");

@@ -10,6 +10,7 @@ use event_core::{Config, Deps};
 
 pub mod demo;
 pub mod fault_proxy;
+pub mod slack_client;
 pub mod slack_posts;
 pub use slack_posts::SlackPost;
 pub mod watch;

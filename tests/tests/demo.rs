@@ -11,6 +11,17 @@ async fn demo_lifecycle_creates_a_non_empty_tier_and_leaves_nothing_behind() {
     println!("{summary}");
     assert_eq!(report.start_status, "applied", "{summary}");
     assert_eq!(report.stop_status, "destroyed", "{summary}");
+    assert_eq!(
+        report.extended_secs, 3600,
+        "a signed Slack request extends the event once: {summary}"
+    );
+    assert!(
+        report
+            .slack
+            .iter()
+            .any(|p| p.text.starts_with("demo extended *") && p.text.contains("by 1h")),
+        "{summary}"
+    );
     for kind in [
         "aws_lb.",
         "aws_ecs_service.",

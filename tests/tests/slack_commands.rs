@@ -4,153 +4,22 @@
 //! record in the state bucket, the one-off schedules in moto's Scheduler, the Slack sink. And
 //! event-stop obeying a moved end: deferred while extended, not delayed by an expired hold.
 
-use std::io::Read;
-
-use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
 use event_core::slack_app::{OverrideRecord, sign};
 use event_core::{Deadline, Status};
+use event_tier_tests::slack_client::{
+    ROLE, STOP_FN, SlackApp, form as slack_form, one_offs, override_record, post, url,
+};
 use event_tier_tests::watch::{Functions, Watch};
 use event_tier_tests::{Stack, root, unique_event};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 
 const ALICE: &str = "U0ALICE1";
 const MALLORY: &str = "U0MALLORY";
-const ROLE: &str = "arn:aws:iam::123456789012:role/event-tier-follow-up";
-const STOP_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-tier-stop";
-
-fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .unwrap()
-        .read_exact(&mut bytes)
-        .unwrap();
-    hex::encode(bytes)
-}
-
-/// The event's schedule groups in moto, and its stop schedule ending at `end` (UTC).
-async fn schedules(stack: &Stack, event: &str, end: OffsetDateTime) -> (String, String) {
-    let client = aws_sdk_scheduler::Client::new(&stack.sdk);
-    let (events, once) = (format!("{event}-events"), format!("{event}-once"));
-    for g in [&events, &once] {
-        client.create_schedule_group().name(g).send().await.unwrap();
-    }
-    let at = event_core::followup::at_expression(end.unix_timestamp() as u64);
-    client
-        .create_schedule()
-        .name(format!("{event}-stop"))
-        .group_name(&events)
-        .schedule_expression(at)
-        .schedule_expression_timezone("UTC")
-        .flexible_time_window(
-            FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .unwrap(),
-        )
-        .target(
-            Target::builder()
-                .arn(STOP_FN)
-                .role_arn(ROLE)
-                .input(json!({ "event_id": event, "vars": {} }).to_string())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (events, once)
-}
-
-/// The one-off schedules of the group: (expression, target, input).
-async fn one_offs(stack: &Stack, group: &str) -> Vec<(String, String, String)> {
-    let client = aws_sdk_scheduler::Client::new(&stack.sdk);
-    let list = client
-        .list_schedules()
-        .group_name(group)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for s in list.schedules() {
-        let got = client
-            .get_schedule()
-            .group_name(group)
-            .name(s.name().unwrap())
-            .send()
-            .await
-            .unwrap();
-        let t = got.target().unwrap();
-        out.push((
-            got.schedule_expression().unwrap().to_owned(),
-            t.arn().to_owned(),
-            t.input().unwrap_or_default().to_owned(),
-        ));
-    }
-    out
-}
-
-async fn override_record(stack: &Stack, event: &str) -> Option<OverrideRecord> {
-    let out = stack
-        .s3()
-        .get_object()
-        .bucket(stack.var("EVENT_TIER_STATE_BUCKET"))
-        .key(format!("events/{event}/override.json"))
-        .send()
-        .await
-        .ok()?;
-    Some(serde_json::from_slice(&out.body.collect().await.unwrap().into_bytes()).unwrap())
-}
 
 fn form(user: &str, text: &str) -> String {
-    let mut f = String::new();
-    for (k, v) in [
-        ("command", "/event"),
-        ("text", text),
-        ("user_id", user),
-        ("user_name", if user == ALICE { "alice" } else { "mallory" }),
-        ("response_url", "http://127.0.0.1:9/response"),
-    ] {
-        if !f.is_empty() {
-            f.push('&');
-        }
-        f.push_str(k);
-        f.push('=');
-        f.push_str(&text_encode(v));
-    }
-    f
-}
-
-fn text_encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Posts `body` to the function URL with the given Slack headers; the status and JSON body.
-async fn post(url: &str, body: &str, stamp: Option<i64>, signature: Option<&str>) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned());
-    if let Some(s) = stamp {
-        req = req.header("X-Slack-Request-Timestamp", s.to_string());
-    }
-    if let Some(s) = signature {
-        req = req.header("X-Slack-Signature", s);
-    }
-    let res = req.send().await.expect("the function URL answers");
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    slack_form(user, if user == ALICE { "alice" } else { "mallory" }, text)
 }
 
 #[tokio::test]
@@ -159,36 +28,17 @@ async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed()
     let event = unique_event("slack-cmd");
     let end = OffsetDateTime::now_utc() + time::Duration::minutes(30);
     let end = end.replace_nanosecond(0).unwrap();
-    let (events_group, once_group) = schedules(&stack, &event, end).await;
-    let secret = format!("signing-{}", random_hex());
-    let secret_arn = aws_sdk_secretsmanager::Client::new(&stack.sdk)
-        .create_secret()
-        .name(format!("event-tier/slack-signing-{event}"))
-        .secret_string(&secret)
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_owned();
+    let app = SlackApp::prepare(&stack, &event, end).await;
+    let once_group = app.once_group.clone();
     let allow = format!("extend={ALICE};hold={ALICE};release={ALICE};stop-now={ALICE}");
     std::fs::create_dir_all(root().join(".local/logs")).unwrap();
     let log = root().join(format!(
         ".local/logs/slack-commands-{}.log",
         std::process::id()
     ));
-    let env = [
-        ("EVENT_TIER_SLACK_SIGNING_SECRET_ARN", secret_arn.as_str()),
-        ("EVENT_TIER_SLACK_ALLOW", allow.as_str()),
-        ("EVENT_TIER_SLACK_EXTENSION_CAP_MINUTES", "120"),
-        ("EVENT_TIER_EVENTS_SCHEDULE_GROUP", events_group.as_str()),
-        ("EVENT_TIER_FOLLOW_UP_ROLE_ARN", ROLE),
-        ("EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP", once_group.as_str()),
-    ];
-    let watch = Watch::start(&env, &log, true, Functions::Built);
-    let url = format!("http://127.0.0.1:{}/lambda-url/event-slack/", watch.port);
-    let key = SecretString::from(secret);
-    let signed = |body: &str, stamp: i64| sign(&key, stamp, body.as_bytes());
+    let watch = Watch::start(&app.env(&allow, "120"), &log, true, Functions::Built);
+    let url = url(watch.port);
+    let signed = |body: &str, stamp: i64| app.sign(body, stamp);
     let now = || OffsetDateTime::now_utc().unix_timestamp();
 
     // Refused, and nothing changes: unsigned, signed with another secret, stale, not allowed.
@@ -307,7 +157,8 @@ async fn a_stop_waits_for_an_extended_end_and_not_for_an_expired_hold() {
     let end = (OffsetDateTime::now_utc() - time::Duration::minutes(1))
         .replace_nanosecond(0)
         .unwrap();
-    let (events_group, once_group) = schedules(&stack, &event, end).await;
+    let app = SlackApp::prepare(&stack, &event, end).await;
+    let (events_group, once_group) = (app.events_group.clone(), app.once_group.clone());
     let deps = stack
         .deps_with(|c| {
             c.events_group = Some(events_group.clone());
