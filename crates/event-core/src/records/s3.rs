@@ -40,31 +40,7 @@ impl Objects for S3Objects {
     }
 
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| crate::error::Error::Aws {
-                        service: "s3",
-                        operation: "GetObject",
-                        code: None,
-                        message: e.to_string(),
-                        transient: true,
-                    })?;
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
-            Err(e) => Err(aws("s3", "GetObject", e)),
-        }
+        Ok(self.read_versioned(key).await?.map(|(body, _)| body))
     }
 
     async fn put(&self, key: &str, body: &[u8]) -> Result<()> {
