@@ -127,7 +127,7 @@ async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed()
         "{body}"
     );
 
-    // stop-now: the event's own stop, with its own payload (no force), within the minute.
+    // stop-now: the event's own stop, with its own payload (no force), a minute later.
     assert!(one_offs(&stack, &once_group).await.is_empty());
     let stop_now = form(ALICE, &format!("stop-now {event}"));
     let t = now();

@@ -8,7 +8,7 @@
 //! 4. the effect: `status` reads; `extend`, `hold`, `release` and `stop-now` change the event's
 //!    override record (and, once the scheduled end has passed, move the stop with a one-off
 //!    schedule); `stop-now` and `retry` put the stop (or start) on a one-off schedule that fires
-//!    within the minute. The long work, a destroy or an apply, runs in event-stop or event-start,
+//!    a minute later. The long work, a destroy or an apply, runs in event-stop or event-start,
 //!    which report in the event's thread; nothing here waits for Terraform.
 //!
 //! Slack gives an app three seconds to answer. Everything here is a few calls to S3 and Scheduler
@@ -39,6 +39,10 @@ use crate::slack_app::{
 
 #[cfg(test)]
 mod tests;
+
+/// How far ahead a one-off schedule that should fire "now" is put: an `at()` time already past when
+/// Scheduler receives it is not one to rely on, and Scheduler fires within the minute anyway.
+pub const SOON: Duration = Duration::from_secs(60);
 
 /// What the function URL answers: a status and a JSON body (Slack shows its `text` to the person
 /// who asked).
@@ -233,7 +237,8 @@ impl App {
         // it (the stop fired and was deferred), the stop must come back at the new end.
         let stop_now = matches!(request.command, Command::StopNow { .. });
         let past_end = end_passed(&stop.expression, &stop.timezone, now);
-        let at = new_end.unwrap_or(now).max(now);
+        let soon = crate::slack_app::after(now, SOON);
+        let at = new_end.unwrap_or(soon).max(soon);
         let schedule = if stop_now || past_end {
             Some(self.ends.stop_at(event, &stop, at, &request.text).await?)
         } else {
@@ -290,6 +295,7 @@ impl App {
         request: &Request,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
+        let soon = crate::slack_app::after(now, SOON);
         let which = match of {
             RetryOf::Start => Which::Start,
             RetryOf::Stop => Which::Stop,
@@ -298,16 +304,16 @@ impl App {
             return Ok(format!("there is no schedule to retry for *{event}*"));
         };
         let name = match of {
-            RetryOf::Stop => stop_at_name(event, now),
+            RetryOf::Stop => stop_at_name(event, soon),
             RetryOf::Start => {
-                stop_at_name(event, now).replacen("event-tier-end-", "event-tier-go--", 1)
+                stop_at_name(event, soon).replacen("event-tier-end-", "event-tier-go--", 1)
             }
         };
         self.ends
             .schedules
             .once(&OneOff {
                 name: name.clone(),
-                at: now,
+                at: soon,
                 target_arn: &schedule.target_arn,
                 input: &schedule.input,
                 description: format!(
@@ -321,7 +327,7 @@ impl App {
             RetryOf::Stop => "stop",
         };
         let text = format!(
-            "{} retries the {what} of *{event}*: it runs within the minute (schedule `{name}`)",
+            "{} retries the {what} of *{event}*: it runs in about a minute (schedule `{name}`)",
             request.requester.user_name
         );
         self.echo(event, &text, request).await;
@@ -370,7 +376,7 @@ fn done_text(request: &Request, new_end: Option<OffsetDateTime>, schedule: Optio
             format!("{who} released the hold on *{event}*: it now ends {end}")
         }
         Command::StopNow { .. } => format!(
-            "{who} asked to stop *{event}* now: the stop runs within the minute, after the final migration as always"
+            "{who} asked to stop *{event}* now: the stop runs in about a minute, after the final migration as always"
         ),
         Command::Status { .. } | Command::Retry { .. } => String::new(),
     };

@@ -266,7 +266,8 @@ async fn stop_now_ends_the_event_and_runs_the_stop_within_the_minute() {
     );
     assert_eq!(record(&f).unwrap().stopped.unwrap().until, now);
     let once = f.once.lock().unwrap().clone();
-    assert_eq!((once.len(), once[0].1), (1, now));
+    // A minute ahead: an at() already past when Scheduler gets it is not one to rely on.
+    assert_eq!((once.len(), once[0].1), (1, now + SOON));
     assert!(once[0].2.ends_with(":function:event-tier-stop"));
 }
 
