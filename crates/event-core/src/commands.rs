@@ -202,7 +202,7 @@ impl App {
             now,
         };
         let cap = self.settings.extension_cap;
-        let changed = match (&request.command, end) {
+        let changed = match (&request.command, end.clone()) {
             (Command::Status { .. }, end) => return self.status(event, end.ok(), now).await,
             (Command::Retry { of, .. }, _) => return self.retry(event, *of, request, now).await,
             (Command::StopNow { .. }, Err(_)) => None,
@@ -236,7 +236,7 @@ impl App {
         // Before the scheduled end, the stop schedule itself fires and reads the record; after
         // it (the stop fired and was deferred), the stop must come back at the new end.
         let stop_now = matches!(request.command, Command::StopNow { .. });
-        let past_end = end_passed(&stop.expression, &stop.timezone, now);
+        let past_end = end.is_ok_and(|end| end <= now);
         let soon = crate::slack_app::after(now, SOON);
         let at = new_end.unwrap_or(soon).max(soon);
         let schedule = if stop_now || past_end {
@@ -348,11 +348,6 @@ impl App {
             warn!(error = %e, "echo to the channel failed");
         }
     }
-}
-
-/// Whether the stop schedule's end (a dated one) has passed at `now`.
-fn end_passed(expression: &str, zone: &str, now: OffsetDateTime) -> bool {
-    scheduled_end(expression, zone).is_ok_and(|end| end <= now)
 }
 
 fn done_text(request: &Request, new_end: Option<OffsetDateTime>, schedule: Option<&str>) -> String {
