@@ -31,6 +31,9 @@ locals {
     # A Slack bot posts instead of the webhook: one thread per event in this channel.
     EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN = aws_secretsmanager_secret.slack_bot_token[0].arn
     EVENT_TIER_SLACK_CHANNEL              = var.slack_channel_id
+    }, var.slack_app == null ? {} : {
+    # The Slack app answers clicks: the messages carry its buttons (extend 1h, stop now, retry).
+    EVENT_TIER_SLACK_BUTTONS = "true"
   })
 
   alarm_topic_arn = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn

@@ -67,6 +67,21 @@ impl SlackPost {
         })
     }
 
+    /// The buttons, as (label, action_id, value), in order.
+    pub fn buttons(&self) -> Vec<(String, String, String)> {
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        self.blocks
+            .as_array()
+            .and_then(|bs| bs.iter().find(|b| b["type"] == "actions"))
+            .and_then(|a| a["elements"].as_array())
+            .map(|es| {
+                es.iter()
+                    .map(|e| (s(&e["text"]["text"]), s(&e["action_id"]), s(&e["value"])))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The context line's elements, joined.
     pub fn context(&self) -> String {
         self.blocks

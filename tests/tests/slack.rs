@@ -17,7 +17,8 @@ async fn stop(deps: &event_core::Deps, event: &str) {
 #[tokio::test]
 async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds() {
     let stack = Stack::get().await;
-    let deps = stack.deps().await;
+    // With the Slack app set up: the messages carry its buttons.
+    let deps = stack.deps_with(|c| c.slack_app.buttons = true).await;
     let event = unique_event("slack-500");
     stack
         .slack_control(
@@ -37,11 +38,27 @@ async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds
             .iter()
             .all(|p| p.status == 500 && p.text.contains("start succeeded"))
     );
+    // The tier is up: the message offers to keep it longer or to stop it.
+    assert_eq!(
+        posts[0].buttons(),
+        [
+            ("Extend 1h".into(), "extend".into(), format!("{event}:1h")),
+            ("Stop now".into(), "stop-now".into(), event.clone()),
+        ]
+    );
 
     stack
         .slack_control("/_sink/reset", json!({ "match": event }))
         .await;
     stop(&deps, &event).await;
+    let posts = stack.slack(&event);
+    let stopped = posts.last().unwrap();
+    assert!(stopped.text.contains("stop succeeded"), "{stopped:?}");
+    assert_eq!(
+        stopped.buttons(),
+        [],
+        "nothing to do about a tier that is down"
+    );
 }
 
 #[tokio::test]

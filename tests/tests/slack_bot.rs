@@ -39,7 +39,8 @@ async fn bot_deps(stack: &Stack, event: &str) -> (event_core::Deps, String) {
                 token_secret: secret,
                 channel: CHANNEL.into(),
                 api_url,
-            })
+            });
+            c.slack_app.buttons = true;
         })
         .await;
     (deps, token)
@@ -126,6 +127,15 @@ async fn a_bot_keeps_an_events_messages_in_one_thread_until_the_tier_is_down() {
     assert!(
         first.text.contains("start failed at stage `apply`"),
         "{first:?}"
+    );
+    assert_eq!(
+        first.buttons(),
+        [(
+            "Retry start".into(),
+            "retry".into(),
+            format!("{event}:start")
+        )],
+        "a failure offers to run it again"
     );
     assert_eq!(first.thread_ts, None, "the first message is in the channel");
     assert_eq!(thread["ts"].as_str(), first.ts.as_deref());

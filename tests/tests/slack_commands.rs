@@ -164,6 +164,7 @@ async fn a_stop_waits_for_an_extended_end_and_not_for_an_expired_hold() {
             c.events_group = Some(events_group.clone());
             c.follow_up_role_arn = Some(ROLE.into());
             c.follow_up_group = once_group.clone();
+            c.slack_app.buttons = true;
         })
         .await;
     let ends = deps.ends.clone().expect("the ends are configured");
@@ -206,11 +207,17 @@ async fn a_stop_waits_for_an_extended_end_and_not_for_an_expired_hold() {
         )]
     );
     let posts = stack.slack(&event);
-    assert!(
-        posts
-            .iter()
-            .any(|p| p.text.contains("the stop is moved to")),
-        "{posts:?}"
+    let moved = posts
+        .iter()
+        .find(|p| p.text.contains("the stop is moved to"))
+        .unwrap_or_else(|| panic!("{posts:?}"));
+    // With the app set up, the message offers to extend again or to stop now.
+    assert_eq!(
+        moved.buttons(),
+        [
+            ("Extend 1h".into(), "extend".into(), format!("{event}:1h")),
+            ("Stop now".into(), "stop-now".into(), event.clone()),
+        ]
     );
 
     // A hold that expired a minute ago (and no extension left) no longer delays the stop: it

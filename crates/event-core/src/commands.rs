@@ -37,8 +37,11 @@ use crate::slack_app::{
     effective_end, human_duration, rfc3339, scheduled_end, verify,
 };
 
+mod remind;
 #[cfg(test)]
 mod tests;
+
+pub use remind::{Reminded, Reminder};
 
 /// How far ahead a one-off schedule that should fire "now" is put: an `at()` time already past when
 /// Scheduler receives it is not one to rely on, and Scheduler fires within the minute anyway.
@@ -244,6 +247,9 @@ impl App {
         } else {
             None
         };
+        if let (Some(new_end), false) = (new_end, stop_now) {
+            self.remind_before(event, new_end, now).await;
+        }
         let text = done_text(request, new_end, schedule.as_deref());
         self.echo(event, &text, request).await;
         Ok(text)
@@ -343,6 +349,7 @@ impl App {
             outcome_of: None,
             fields: &fields,
             context: &[],
+            buttons: &[],
         };
         if let Err(e) = self.notifier.post_message(&message).await {
             warn!(error = %e, "echo to the channel failed");

@@ -88,6 +88,11 @@ pub const SETTINGS: &[Setting] = &[
         description: "how far past its scheduled end Slack may take an event: all its extensions together, and the furthest a hold may reach (at most 10080, seven days)",
     },
     Setting {
+        name: "EVENT_TIER_SLACK_BUTTONS",
+        default: SettingDefault::Value("false"),
+        description: "true when the Slack app is set up: messages carry buttons (extend 1h, hold, stop now, retry) that the app answers; infra/control sets it with slack_app",
+    },
+    Setting {
         name: "EVENT_TIER_EVENTS_SCHEDULE_GROUP",
         default: SettingDefault::Unset,
         description: "the Scheduler group of the events' start and stop schedules; when set (with the follow-up role), event-stop obeys the ends moved from Slack and event-slack can act (unset: no Slack overrides)",

@@ -18,6 +18,8 @@ use crate::payload::EventId;
 pub enum Which {
     Start,
     Stop,
+    /// The reminder before the end (made for dated events when the Slack app is set up).
+    Remind,
 }
 
 impl Which {
@@ -25,6 +27,7 @@ impl Which {
         match self {
             Which::Start => "start",
             Which::Stop => "stop",
+            Which::Remind => "remind",
         }
     }
 }
@@ -64,8 +67,19 @@ pub trait EventSchedules: Send + Sync {
 /// the stop to the same end make one schedule. At most 64 characters: `event-tier-end-` (15), the
 /// id (at most 40), `-` and the Unix minute modulo 10^8 (8 digits).
 pub fn stop_at_name(event: &EventId, at: OffsetDateTime) -> String {
+    one_off_name("end", event, at)
+}
+
+/// The one-off reminder of `event` at `at`, named as [`stop_at_name`] names stops
+/// (`event-tier-rem-<id>-<minute>`).
+pub fn remind_at_name(event: &EventId, at: OffsetDateTime) -> String {
+    one_off_name("rem", event, at)
+}
+
+/// `event-tier-<kind>-<id>-<minute>`; `kind` is three characters, so the name fits 64.
+fn one_off_name(kind: &str, event: &EventId, at: OffsetDateTime) -> String {
     let minute = at.unix_timestamp().div_euclid(60).rem_euclid(100_000_000);
-    format!("event-tier-end-{event}-{minute:08}")
+    format!("event-tier-{kind}-{event}-{minute:08}")
 }
 
 /// Scheduler, with the events' group and the group and role of the one-off schedules.
@@ -166,6 +180,9 @@ mod tests {
         let at = OffsetDateTime::from_unix_timestamp(1_798_153_200).unwrap();
         let name = stop_at_name(&longest, at);
         assert_eq!(name.len(), 64, "{name}");
+        let name = remind_at_name(&longest, at);
+        assert_eq!(name.len(), 64, "{name}");
+        assert!(name.starts_with("event-tier-rem-aaaa"), "{name}");
         let short = EventId::parse("winter-sale-2026").unwrap();
         // Two ends within one minute are one schedule.
         assert_eq!(

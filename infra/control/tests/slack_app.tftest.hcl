@@ -48,6 +48,11 @@ run "no_slack_app_unless_asked_for" {
     condition     = aws_lambda_function.stop.environment[0].variables["EVENT_TIER_EVENTS_SCHEDULE_GROUP"] == "event-events"
     error_message = "event-stop must read the events' schedule group, to obey an end moved from Slack"
   }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.start.environment[0].variables), "EVENT_TIER_SLACK_BUTTONS") && !contains(keys(aws_lambda_function.stop.environment[0].variables), "EVENT_TIER_SLACK_BUTTONS")
+    error_message = "without the app, no message may carry buttons nobody answers"
+  }
 }
 
 run "the_app_answers_only_what_slack_signed" {
@@ -83,6 +88,11 @@ run "the_app_answers_only_what_slack_signed" {
       && aws_lambda_function.slack["app"].environment[0].variables["EVENT_TIER_SLACK_SIGNING_SECRET_ARN"] == aws_secretsmanager_secret.slack_signing["app"].arn
     )
     error_message = "the function must get the allow-lists, the cap and the signing secret"
+  }
+
+  assert {
+    condition     = aws_lambda_function.start.environment[0].variables["EVENT_TIER_SLACK_BUTTONS"] == "true" && aws_lambda_function.stop.environment[0].variables["EVENT_TIER_SLACK_BUTTONS"] == "true"
+    error_message = "with the app, event-start's and event-stop's messages carry its buttons"
   }
 
   assert {

@@ -26,6 +26,10 @@ struct Fakes {
     objects: Mutex<BTreeMap<String, Vec<u8>>>,
     once: Mutex<Vec<(String, OffsetDateTime, String, String)>>,
     posts: Mutex<Vec<String>>,
+    /// The buttons of each post, by label.
+    buttons: Mutex<Vec<Vec<String>>>,
+    /// The lead of the event's reminder schedule, in minutes; none without.
+    reminder: Mutex<Option<u64>>,
 }
 
 struct Mem(Arc<Fakes>);
@@ -88,6 +92,20 @@ impl EventSchedules for Sched {
                 "at(2026-12-25T08:00:00)",
                 "arn:aws:lambda:us-east-1:123456789012:function:event-tier-stop",
             ),
+            Which::Remind => {
+                let Some(minutes) = *self.0.reminder.lock().unwrap() else {
+                    return Ok(None);
+                };
+                return Ok(Some(EventSchedule {
+                    expression: "at(2026-12-25T07:00:00)".into(),
+                    timezone: "Asia/Seoul".into(),
+                    target_arn: "arn:aws:lambda:us-east-1:123456789012:function:event-tier-slack"
+                        .into(),
+                    input: format!(
+                        r#"{{"remind":{{"event_id":"winter-sale-2026","before_end_minutes":{minutes}}}}}"#
+                    ),
+                }));
+            }
         };
         Ok(Some(EventSchedule {
             expression: expression.into(),
@@ -123,6 +141,20 @@ impl Notifier for Channel {
         self.0.posts.lock().unwrap().push(text.into());
         Ok(())
     }
+
+    async fn post_message(&self, m: &Message<'_>) -> Result<()> {
+        let blocks = crate::slack::blocks::blocks(m.text, m.fields, m.context, m.buttons);
+        let labels = blocks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().unwrap().clone())
+            .map(|e| e["text"]["text"].as_str().unwrap().to_owned())
+            .collect();
+        self.0.buttons.lock().unwrap().push(labels);
+        self.post(m.text).await
+    }
 }
 
 fn app() -> (App, Arc<Fakes>) {
@@ -137,6 +169,7 @@ fn app() -> (App, Arc<Fakes>) {
         .unwrap()
         .in_channel("C0EVENTS"),
         extension_cap: Duration::from_secs(4 * 3600),
+        buttons: true,
     };
     let app = App::new(
         settings,
@@ -356,3 +389,5 @@ async fn forged_stale_replayed_and_unlisted_requests_change_nothing() {
         "the replay extended again"
     );
 }
+
+mod remind;

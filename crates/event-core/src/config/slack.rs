@@ -77,6 +77,9 @@ pub struct SlackAppConfig {
     /// The most all extensions of an event may add, and the furthest past its scheduled end a hold
     /// may reach.
     pub extension_cap: Duration,
+    /// Whether messages carry the app's buttons (`EVENT_TIER_SLACK_BUTTONS`): only when an app is
+    /// there to answer their clicks.
+    pub buttons: bool,
 }
 
 pub(super) fn read_app(env: &Env, bot: Option<&SlackBotConfig>) -> Result<SlackAppConfig> {
@@ -98,5 +101,14 @@ pub(super) fn read_app(env: &Env, bot: Option<&SlackBotConfig>) -> Result<SlackA
         signing_secret: env.optional("EVENT_TIER_SLACK_SIGNING_SECRET_ARN"),
         policy,
         extension_cap,
+        buttons: match env.optional("EVENT_TIER_SLACK_BUTTONS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "EVENT_TIER_SLACK_BUTTONS must be true or false, got {other:?}"
+                )));
+            }
+        },
     })
 }

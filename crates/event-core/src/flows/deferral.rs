@@ -35,7 +35,9 @@ pub(super) async fn deferred(flow: &Flow<'_>) -> Step<Option<Outcome>> {
         flow.event,
         rfc3339(until)
     );
-    let told = flow.notify(&text).await;
+    let told = flow
+        .notify_offering(&text, super::report::Offer::KeepOrStop)
+        .await;
     let mut outcome = flow.outcome(
         Status::Deferred,
         None,

@@ -9,14 +9,33 @@ use super::run::{Flow, StepError};
 use super::{FlowError, Outcome, Stage, Status, Told};
 use crate::clock::human;
 use crate::error::Error;
-use crate::run::RunId;
-use crate::slack::Message;
+use crate::run::{Action, RunId};
+use crate::slack::{Button, Message};
+use crate::slack_app::RetryOf;
 use crate::timing;
 
 impl Flow<'_> {
     /// Posts to Slack; a failing Slack never changes the flow's result, only says it was not told.
     pub async fn notify(&self, text: &str) -> Told {
-        self.post(text, None, None).await
+        self.post(text, None, None, Offer::Nothing).await
+    }
+
+    /// Posts with what people can do about it: the offer's buttons, when the Slack app is set up.
+    pub async fn notify_offering(&self, text: &str, offer: Offer) -> Told {
+        self.post(text, None, None, offer).await
+    }
+
+    /// The buttons of `offer`; none unless the Slack app is there to answer them.
+    fn buttons(&self, offer: Offer) -> Vec<Button> {
+        if !self.deps.config.slack_app.buttons {
+            return Vec::new();
+        }
+        let e = &self.event;
+        match offer {
+            Offer::Nothing => Vec::new(),
+            Offer::KeepOrStop => vec![Button::extend_hour(e), Button::stop_now(e)],
+            Offer::Retry(of) => vec![Button::retry(e, of)],
+        }
     }
 
     /// The message's fields: the stage a failure stopped at, how long the invocation has taken, the
@@ -52,15 +71,23 @@ impl Flow<'_> {
         context
     }
 
-    async fn post(&self, text: &str, outcome_of: Option<&RunId>, stage: Option<&Stage>) -> Told {
+    async fn post(
+        &self,
+        text: &str,
+        outcome_of: Option<&RunId>,
+        stage: Option<&Stage>,
+        offer: Offer,
+    ) -> Told {
         let fields = self.fields(outcome_of, stage);
         let context = self.context();
+        let buttons = self.buttons(offer);
         let message = Message {
             text,
             event: Some(&self.event),
             outcome_of,
             fields: &fields,
             context: &context,
+            buttons: &buttons,
         };
         match self
             .deps
@@ -91,12 +118,18 @@ impl Flow<'_> {
 
     /// Posts a run's outcome once across invocations.
     pub async fn report_run(&self, run: &RunId, text: &str) -> Told {
-        self.post_once(run, text, Some(run), None).await
+        self.post_once(run, text, Some(run), None, Offer::Nothing)
+            .await
+    }
+
+    /// The same, with what people can do about it.
+    pub async fn report_run_offering(&self, run: &RunId, text: &str, offer: Offer) -> Told {
+        self.post_once(run, text, Some(run), None, offer).await
     }
 
     /// Posts `text` once across invocations for `key` (a notice about a run).
     pub async fn notify_once(&self, key: &str, text: &str) -> Told {
-        self.post_once(key, text, None, None).await
+        self.post_once(key, text, None, None, Offer::Nothing).await
     }
 
     async fn post_once(
@@ -105,6 +138,7 @@ impl Flow<'_> {
         text: &str,
         outcome_of: Option<&RunId>,
         stage: Option<&Stage>,
+        offer: Offer,
     ) -> Told {
         let records = &self.deps.records;
         {
@@ -116,7 +150,7 @@ impl Flow<'_> {
         }
         match records.mark_reported(&self.event, key, &self.token).await {
             Ok(true) => {
-                let told = self.post(text, outcome_of, stage).await;
+                let told = self.post(text, outcome_of, stage, offer).await;
                 if matches!(told, Told::NotTold(_)) {
                     self.reported.lock().expect("reported").retain(|k| k != key);
                     if let Err(e) = records.unmark_reported(&self.event, key).await {
@@ -131,7 +165,7 @@ impl Flow<'_> {
             }
             Err(e) => {
                 warn!(event_id = %self.event, key, error = %e, "cannot mark the report; reporting anyway");
-                self.post(text, outcome_of, stage).await
+                self.post(text, outcome_of, stage, offer).await
             }
         }
     }
@@ -166,9 +200,14 @@ impl Flow<'_> {
         warn!(event_id = %self.event, stage = %error.stage, error = %error.error, "{} failed", self.action.flow());
         let text = self.failure_text(&error, run.as_ref());
         let stage = Some(&error.stage);
+        // The failed flow may be run again from the message: a stop's retry keeps its guard.
+        let offer = match run.as_ref().map_or(self.action, |r| r.action()) {
+            Action::Apply => Offer::Retry(RetryOf::Start),
+            Action::Destroy => Offer::Retry(RetryOf::Stop),
+        };
         error.told = match &run {
-            Some(run) => self.post_once(run, &text, Some(run), stage).await,
-            None => self.post(&text, None, stage).await,
+            Some(run) => self.post_once(run, &text, Some(run), stage, offer).await,
+            None => self.post(&text, None, stage, offer).await,
         };
         error.told = self.unless_missed(error.told);
         match (error.told.clone(), run) {
@@ -182,6 +221,16 @@ impl Flow<'_> {
             _ => Err(error),
         }
     }
+}
+
+/// What a message offers people to do, as buttons (when the Slack app is set up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    Nothing,
+    /// The tier is up: "extend 1h" and "stop now".
+    KeepOrStop,
+    /// A start or a stop failed: "retry" it.
+    Retry(RetryOf),
 }
 
 const TAIL_LINES: usize = 25;

@@ -120,7 +120,9 @@ pub(super) async fn report_apply(
         );
         (Status::AlreadyUp, msg, text)
     };
-    let told = flow.report_run(&run, &text).await;
+    let told = flow
+        .report_run_offering(&run, &text, super::report::Offer::KeepOrStop)
+        .await;
     Ok(flow.outcome(status, Some(run), Some(iid.to_owned()), message, told))
 }
 

@@ -8,6 +8,7 @@
 //! - a section: the rest of the sentence;
 //! - the fields the flow knows (stage, duration, run, runner);
 //! - the code block of output, if any, cut to fit;
+//! - the buttons, when the message offers any ([`super::Button`]);
 //! - a context line: where to look next (the event's dashboard and log groups).
 //!
 //! Secrets never reach Slack: [`redact`] runs over the text and everything made from it, whatever
@@ -30,10 +31,16 @@ const EMOJI: &[(&str, &str)] = &[
     (":information_source:", "ℹ️"),
     (":hourglass:", "⏳"),
     (":rotating_light:", "🚨"),
+    (":alarm_clock:", "⏰"),
 ];
 
 /// The blocks of a message whose plain text is `text`, with the flow's `fields` and `context`.
-pub fn blocks(text: &str, fields: &[(&str, String)], context: &[String]) -> Value {
+pub fn blocks(
+    text: &str,
+    fields: &[(&str, String)],
+    context: &[String],
+    buttons: &[super::Button],
+) -> Value {
     let text = redact(text);
     let (sentence, code) = match text.split_once("\n```") {
         Some((s, rest)) => (
@@ -71,6 +78,7 @@ pub fn blocks(text: &str, fields: &[(&str, String)], context: &[String]) -> Valu
             "text": {"type": "mrkdwn", "text": format!("```\n{}\n```", cut_front(code, SECTION_MAX - 8))}
         }));
     }
+    out.extend(super::buttons::actions(buttons));
     let context: Vec<Value> = context
         .iter()
         .take(FIELDS_MAX)

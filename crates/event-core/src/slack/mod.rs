@@ -6,9 +6,11 @@
 
 pub mod blocks;
 mod bot;
+mod buttons;
 mod http;
 
 pub use bot::SlackBot;
+pub use buttons::Button;
 use http::Poster;
 
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct Message<'a> {
     pub fields: &'a [(&'static str, String)],
     /// Where to look next: the context line (the event's dashboard, its log groups).
     pub context: &'a [String],
+    /// What people can do about it from the message (empty unless the Slack app is set up).
+    pub buttons: &'a [Button],
 }
 
 impl<'a> Message<'a> {
@@ -47,6 +51,7 @@ impl<'a> Message<'a> {
             outcome_of: None,
             fields: &[],
             context: &[],
+            buttons: &[],
         }
     }
 }
@@ -111,7 +116,7 @@ impl SlackWebhook {
 pub(crate) fn body(message: &Message<'_>) -> serde_json::Value {
     serde_json::json!({
         "text": blocks::redact(message.text),
-        "blocks": blocks::blocks(message.text, message.fields, message.context),
+        "blocks": blocks::blocks(message.text, message.fields, message.context, message.buttons),
     })
 }
 

@@ -19,7 +19,7 @@ fn a_success_reads_as_header_sentence_fields_and_context() {
         ("Stage", String::new()),
     ];
     let context = ["<https://example/dash|dashboard event-tier-winter-sale-2026>".to_owned()];
-    let b = blocks(text, &fields, &context);
+    let b = blocks(text, &fields, &context, &[]);
     let b = b.as_array().unwrap();
     assert_eq!(b[0]["type"], "header");
     assert_eq!(
@@ -44,7 +44,7 @@ fn a_success_reads_as_header_sentence_fields_and_context() {
 #[test]
 fn a_failure_shows_its_stage_in_the_header_and_its_output_as_code() {
     let text = ":x: event-tier *flash-1*: start failed at stage `plan` after 12s: terraform plan failed (exit 1)\n```\nError: Invalid value for variable\n  on variables.tf line 3\n```";
-    let b = blocks(text, &[], &[]);
+    let b = blocks(text, &[], &[], &[]);
     let b = b.as_array().unwrap();
     assert_eq!(
         b[0]["text"]["text"],
@@ -68,12 +68,12 @@ fn a_long_output_keeps_its_end_within_slacks_limits() {
     );
     let header_text = format!(":x: event-tier *e*: {}", "x".repeat(400));
     for (t, block) in [(text.as_str(), 2), (header_text.as_str(), 0)] {
-        let b = blocks(t, &[], &[]);
+        let b = blocks(t, &[], &[], &[]);
         let s = b[block]["text"]["text"].as_str().unwrap();
         let max = if block == 0 { HEADER_MAX } else { SECTION_MAX };
         assert!(s.chars().count() <= max, "{} > {max}", s.chars().count());
     }
-    let b = blocks(&text, &[], &[]);
+    let b = blocks(&text, &[], &[], &[]);
     let code = b[2]["text"]["text"].as_str().unwrap();
     assert!(code.contains("line 399 of the output"), "the end is kept");
     assert!(
@@ -85,7 +85,7 @@ fn a_long_output_keeps_its_end_within_slacks_limits() {
 
 #[test]
 fn a_text_not_in_the_functions_form_is_all_body() {
-    let b = blocks("hello from somewhere", &[], &[]);
+    let b = blocks("hello from somewhere", &[], &[], &[]);
     assert_eq!(b[0]["text"]["text"], "event-tier");
     assert_eq!(b[1]["text"]["text"], "hello from somewhere");
 }
@@ -111,7 +111,7 @@ fn secrets_never_reach_slack_in_the_text_or_the_blocks() {
         key_id.as_str(),
     ] {
         assert!(!plain.contains(secret), "{secret} in {plain}");
-        let b = blocks(&text, &[("Run", format!("r {webhook}"))], &[]);
+        let b = blocks(&text, &[("Run", format!("r {webhook}"))], &[], &[]);
         assert!(!b.to_string().contains(secret), "{secret} in the blocks");
     }
     assert!(
@@ -124,14 +124,14 @@ fn secrets_never_reach_slack_in_the_text_or_the_blocks() {
         redact("AKIA is short; hooks.example.com"),
         "AKIA is short; hooks.example.com"
     );
-    assert_eq!(texts(&blocks("x", &[], &[])).len(), 2);
+    assert_eq!(texts(&blocks("x", &[], &[], &[])).len(), 2);
 }
 
 #[test]
 fn at_most_ten_fields_and_ten_context_elements() {
     let fields: Vec<(&str, String)> = (0..15).map(|i| ("F", i.to_string())).collect();
     let context: Vec<String> = (0..15).map(|i| i.to_string()).collect();
-    let b = blocks(":x: event-tier *e*: x", &fields, &context);
+    let b = blocks(":x: event-tier *e*: x", &fields, &context, &[]);
     let b = b.as_array().unwrap();
     let fields = b.iter().find(|b| b.get("fields").is_some()).unwrap();
     assert_eq!(fields["fields"].as_array().unwrap().len(), 10);

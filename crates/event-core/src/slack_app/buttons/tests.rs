@@ -146,3 +146,95 @@ fn a_button_without_a_user_name_shows_the_id() {
     assert_eq!(request.requester.user_name, "U1");
     assert_eq!(request.channel_id, None);
 }
+
+/// The buttons our messages carry (`crate::slack::Button`), clicked: each is read back as the
+/// command its label names, and the ones that end something ask first.
+#[test]
+fn our_messages_buttons_read_back_as_their_commands() {
+    use crate::slack::Button;
+    use crate::slack::blocks::blocks;
+    let e = id("winter-sale-2026");
+    let offered = [
+        Button::extend_hour(&e),
+        Button::hold(&e),
+        Button::stop_now(&e),
+        Button::retry(&e, RetryOf::Start),
+        Button::retry(&e, RetryOf::Stop),
+    ];
+    let b = blocks(":x: event-tier *winter-sale-2026*: x", &[], &[], &offered);
+    let actions = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .expect("an actions block");
+    let elements = actions["elements"].as_array().unwrap();
+    let read: Vec<(String, Command, bool)> = elements
+        .iter()
+        .map(|el| {
+            let request = button(
+                el["action_id"].as_str().unwrap(),
+                el["value"].as_str().unwrap(),
+            )
+            .unwrap();
+            let label = el["text"]["text"].as_str().unwrap().to_owned();
+            (label, request.command, el.get("confirm").is_some())
+        })
+        .collect();
+    let hold_until = match &read[1].1 {
+        Command::Hold { until, .. } => *until,
+        other => panic!("hold read as {other:?}"),
+    };
+    assert_eq!(
+        read,
+        vec![
+            (
+                "Extend 1h".into(),
+                Command::Extend {
+                    event: e.clone(),
+                    by: Duration::from_secs(3600)
+                },
+                false
+            ),
+            (
+                "Hold".into(),
+                Command::Hold {
+                    event: e.clone(),
+                    until: hold_until
+                },
+                false
+            ),
+            (
+                "Stop now".into(),
+                Command::StopNow { event: e.clone() },
+                true
+            ),
+            (
+                "Retry start".into(),
+                Command::Retry {
+                    event: e.clone(),
+                    of: RetryOf::Start
+                },
+                true
+            ),
+            (
+                "Retry stop".into(),
+                Command::Retry {
+                    event: e,
+                    of: RetryOf::Stop
+                },
+                true
+            ),
+        ]
+    );
+    assert!(hold_until > now());
+    // No buttons, no actions block.
+    let plain = blocks(":x: event-tier *winter-sale-2026*: x", &[], &[], &[]);
+    assert!(
+        plain
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["type"] != "actions")
+    );
+}
