@@ -10,13 +10,14 @@ export CARGO_TERM_COLOR ?= never
 # Expanded only by the targets that run a built binary.
 TARGET_DIR = $(shell cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
-.PHONY: help simulate setup build release package artifacts sbom-check bench test lint tf-check checkov policy-lint deny local-up local-down demo
+.PHONY: help simulate setup build release package artifacts sbom-check bench test lint tf-check checkov policy-lint deny local-up local-down slack-samples demo
 
 help:
 	@echo "make demo        run a whole sales event's lifecycle on the local stack"
 	@echo "make test        every gate and test (what CI runs)"
 	@echo "make local-up    start the local stack (moto, sshd runner, Slack sink); settings in .local/env"
 	@echo "make local-down  stop it"
+	@echo "make slack-samples  sign the Slack request samples in events/ again (5 minutes, once each)"
 	@echo "make release     build event-start, event-stop, event-alarm and event-slack (release/ in cargo's target directory)"
 	@echo "make package     the functions' Lambda zips and their SBOMs in dist/ (what infra/control deploys), checked"
 	@echo "make artifacts   the runners' Terraform and provider mirror zips in dist/artifacts (what infra/control uploads)"
@@ -94,6 +95,11 @@ bench: package
 
 local-up: setup
 	@$(PY) local/stack.py up
+
+# Signs the Slack request samples in events/ again (each is good for five minutes, once), with the
+# local stack's signing secret: cargo lambda invoke event-slack --data-file events/slack-status.json
+slack-samples: setup
+	@$(PY) local/slack_samples.py
 
 local-down:
 	@if [ -x $(PY) ]; then $(PY) local/stack.py down; fi

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import runner  # noqa: E402  (local/runner.py)
+import slack_samples  # noqa: E402  (local/slack_samples.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
@@ -218,6 +219,9 @@ LogLevel INFO
     }
     ENV_FILE.write_text("# Written by `make local-up`: the settings of the local stack.\n" + "".join(
         f"export {k}='{v}'\n" for k, v in env_vars.items()))
+    # The Slack app's request samples in events/, signed with the stack's secret (make slack-samples
+    # signs them again: each is good for five minutes, once).
+    slack_samples.write()
     print(f"local stack up: moto {endpoint}, sshd 127.0.0.1:{ssh_port}, "
           f"slack sink 127.0.0.1:{sink_port}; runner prepared by its user data in {took:.1f} s; "
           f"settings in {ENV_FILE}")
@@ -291,10 +295,19 @@ def seed(endpoint, sink_port, ssh_dir):
                                SecretString=(ssh_dir / "runner_key").read_text())["ARN"]
     hook = f"http://127.0.0.1:{sink_port}/services/local/event-tier/{secrets.token_hex(16)}"
     hook_arn = sm.create_secret(Name="event-tier/slack-webhook", SecretString=hook)["ARN"]
+    # The Slack app's signing secret, made here: `make slack-samples` signs the samples in events/
+    # with it (the file is owner-only, under .local/, never committed).
+    signing = secrets.token_hex(16)
+    signing_file = STACK / "slack-signing-secret"
+    fd = os.open(signing_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(signing)
+    signing_arn = sm.create_secret(Name="event-tier/slack-signing", SecretString=signing)["ARN"]
     return {
         "EVENT_TIER_STATE_BUCKET": bucket,
         "EVENT_TIER_RUNNER_KEY_SECRET_ARN": key_arn,
         "EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN": hook_arn,
+        "EVENT_TIER_SLACK_SIGNING_SECRET_ARN": signing_arn,
         "EVENT_TIER_RUNNER_SUBNET_IDS": ",".join(runner_subnets),
         "EVENT_TIER_RUNNER_INSTANCE_TYPES": "t3.small,t3a.small",
         "EVENT_TIER_RUNNER_SECURITY_GROUP_ID": sg,

@@ -97,11 +97,12 @@ data "aws_iam_policy_document" "slack" {
   }
 
   statement {
-    sid     = "OneOffStopsAndRetries"
+    sid     = "OneOffStopsRetriesAndReminders"
     actions = ["scheduler:CreateSchedule"]
     resources = [
       "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-end-*",
       "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-go--*",
+      "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${aws_scheduler_schedule_group.follow_ups.name}/event-tier-rem-*",
     ]
   }
 

@@ -18,8 +18,19 @@ locals {
       timezone          = try(e.timezone, "UTC")
       lead_time_minutes = try(e.lead_time_minutes, 30)
       recurring         = try(e.recurring, false)
+      reminder_minutes  = tonumber(try(e.reminder_minutes, 60))
       vars              = try(e.vars, {})
     }
+  }
+
+  # The reminders before the end (event-slack posts them, with its buttons): dated events, with the
+  # Slack app, unless reminder_minutes = 0. The minutes come off the wall-clock end as the lead time
+  # comes off the start.
+  reminders = var.slack_app == null ? {} : {
+    for id, e in local.events : id => {
+      at    = "at(${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd("${e.end}Z", "-${e.reminder_minutes}m"))})"
+      input = jsonencode({ remind = { event_id = id, before_end_minutes = e.reminder_minutes } })
+    } if !e.recurring && e.reminder_minutes > 0
   }
 
   schedules = {
@@ -106,11 +117,43 @@ resource "aws_scheduler_schedule" "stop" {
   }
 }
 
-# The scheduler's role: invoke the two functions and nothing else; dead letters to the queue.
+resource "aws_scheduler_schedule" "remind" {
+  #checkov:skip=CKV_AWS_297:The payload is an event id and a number of minutes, no secret; an AWS-owned key encrypts it.
+  for_each = local.reminders
+
+  name        = "${each.key}-remind"
+  group_name  = aws_scheduler_schedule_group.events.name
+  description = "event-tier: remind Slack of the end of ${each.key}, ${local.events[each.key].reminder_minutes} min before ${local.events[each.key].end} ${local.events[each.key].timezone}"
+
+  schedule_expression          = each.value.at
+  schedule_expression_timezone = local.events[each.key].timezone
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.slack["app"].arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = each.value.input
+
+    retry_policy {
+      maximum_retry_attempts       = var.schedule_retry_attempts
+      maximum_event_age_in_seconds = var.schedule_max_event_age_seconds
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.dead_letters.arn
+    }
+  }
+}
+
+# The scheduler's role: invoke the event functions (and the Slack app, for the reminders) and
+# nothing else; dead letters to the queue.
 
 resource "aws_iam_role" "scheduler" {
   name               = "${var.name}-scheduler"
-  description        = "EventBridge Scheduler: invoke ${var.name}-start and ${var.name}-stop"
+  description        = "EventBridge Scheduler: invoke ${var.name}-start, ${var.name}-stop and the Slack app's reminders"
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
 }
 
@@ -142,7 +185,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "InvokeTheEventFunctions"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.start.arn, aws_lambda_function.stop.arn]
+    resources = concat([aws_lambda_function.start.arn, aws_lambda_function.stop.arn], [for f in aws_lambda_function.slack : f.arn])
   }
 
   statement {

@@ -213,6 +213,9 @@ variable "events" {
       lead_time_minutes = optional, default 30: the start fires this long before `start`
                           (dated events only; a recurring event's cron expression says when)
       recurring         = optional, default false
+      reminder_minutes  = optional, default 60: with slack_app, Slack is reminded this long before
+                          the end, with buttons to extend, hold or stop now (0: no reminder;
+                          dated events only)
       vars              = optional object of the event tier's variables (JSON scalars), default {}
     Typed `any` on purpose: a map(object({vars = map(any)})) makes Terraform convert the vars of
     every event to one common type, so `desired_count = 4` would reach the function as "4" as soon
@@ -235,9 +238,16 @@ variable "events" {
 
   validation {
     condition = try(alltrue([for k, e in var.events :
-      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "vars"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
+      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "reminder_minutes", "vars"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
     ]), false)
-    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring and vars besides."
+    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring, reminder_minutes and vars besides."
+  }
+
+  validation {
+    condition = try(alltrue([for k, e in var.events :
+      tonumber(try(e.reminder_minutes, 60)) >= 0 && tonumber(try(e.reminder_minutes, 60)) <= 1440 && floor(tonumber(try(e.reminder_minutes, 60))) == tonumber(try(e.reminder_minutes, 60))
+    ]), false)
+    error_message = "An event's reminder_minutes must be a whole number from 0 (no reminder) to 1440."
   }
 
   validation {

@@ -17,6 +17,15 @@ use crate::Stack;
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/event-tier-follow-up";
 /// The stop function the event's schedule targets.
 pub const STOP_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-tier-stop";
+/// The Slack app, which the event's reminder schedule targets.
+pub const SLACK_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-tier-slack";
+/// The lead of the event's reminder schedule, in minutes (the events map's default).
+pub const REMIND_MINUTES: u64 = 60;
+
+/// The payload of a reminder `minutes` before the end of `event`.
+pub fn reminder(event: &str, minutes: u64) -> Value {
+    json!({ "remind": { "event_id": event, "before_end_minutes": minutes } })
+}
 
 /// The Slack app's side of one event on the local stack.
 pub struct SlackApp {
@@ -52,31 +61,23 @@ impl SlackApp {
         for g in [&events_group, &once_group] {
             client.create_schedule_group().name(g).send().await.unwrap();
         }
-        client
-            .create_schedule()
-            .name(format!("{event}-stop"))
-            .group_name(&events_group)
-            .schedule_expression(event_core::followup::at_expression(
-                end.unix_timestamp() as u64
-            ))
-            .schedule_expression_timezone("UTC")
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
-            .target(
-                Target::builder()
-                    .arn(STOP_FN)
-                    .role_arn(ROLE)
-                    .input(json!({ "event_id": event, "vars": {} }).to_string())
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .expect("the stop schedule is made");
+        // Its stop at `end`, and its reminder an hour before (as infra/control makes them).
+        for (name, at, target, input) in [
+            (
+                format!("{event}-stop"),
+                end,
+                STOP_FN,
+                json!({ "event_id": event, "vars": {} }),
+            ),
+            (
+                format!("{event}-remind"),
+                end - time::Duration::minutes(REMIND_MINUTES as i64),
+                SLACK_FN,
+                reminder(event, REMIND_MINUTES),
+            ),
+        ] {
+            make_schedule(&client, &events_group, &name, at, target, &input).await;
+        }
         SlackApp {
             secret: SecretString::from(secret),
             secret_arn,
@@ -106,6 +107,38 @@ impl SlackApp {
         ]
     }
 
+    /// The signed samples of `local/slack_samples.py` (`make slack-samples`) for `event` and
+    /// `user`, signed now with this app's secret, in `dir`: `dir/slack-<kind>.json`.
+    pub fn samples(&self, dir: &std::path::Path, event: &str, user: &str) {
+        use secrecy::ExposeSecret;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(dir).unwrap();
+        let secret_file = dir.join("signing-secret");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&secret_file)
+            .unwrap();
+        std::io::Write::write_all(&mut f, self.secret.expose_secret().as_bytes()).unwrap();
+        let out = std::process::Command::new(crate::root().join(".local/venv/bin/python"))
+            .arg(crate::root().join("local/slack_samples.py"))
+            .arg("--secret-file")
+            .arg(&secret_file)
+            .arg("--out-dir")
+            .arg(dir)
+            .args(["--event", event, "--user", user])
+            .output()
+            .expect("local/slack_samples.py runs");
+        std::fs::remove_file(&secret_file).unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The `X-Slack-Signature` Slack would send for `body` at `stamp`.
     pub fn sign(&self, body: &str, stamp: i64) -> String {
         sign(&self.secret, stamp, body.as_bytes())
@@ -116,6 +149,42 @@ impl SlackApp {
         let stamp = OffsetDateTime::now_utc().unix_timestamp();
         post(url, body, Some(stamp), Some(&self.sign(body, stamp))).await
     }
+}
+
+/// An `at()` schedule of the events' group, as infra/control makes it.
+async fn make_schedule(
+    client: &aws_sdk_scheduler::Client,
+    group: &str,
+    name: &str,
+    at: OffsetDateTime,
+    target: &str,
+    input: &Value,
+) {
+    client
+        .create_schedule()
+        .name(name)
+        .group_name(group)
+        .schedule_expression(event_core::followup::at_expression(
+            at.unix_timestamp() as u64
+        ))
+        .schedule_expression_timezone("UTC")
+        .flexible_time_window(
+            FlexibleTimeWindow::builder()
+                .mode(FlexibleTimeWindowMode::Off)
+                .build()
+                .unwrap(),
+        )
+        .target(
+            Target::builder()
+                .arn(target)
+                .role_arn(ROLE)
+                .input(input.to_string())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the schedule {name} is made: {e:?}"));
 }
 
 /// event-slack's function URL under the watch listening on `port`.

@@ -7,7 +7,8 @@
 use event_core::slack_app::{OverrideRecord, sign};
 use event_core::{Deadline, Status};
 use event_tier_tests::slack_client::{
-    ROLE, STOP_FN, SlackApp, form as slack_form, one_offs, override_record, post, url,
+    REMIND_MINUTES, ROLE, SLACK_FN, STOP_FN, SlackApp, form as slack_form, one_offs,
+    override_record, post, reminder, url,
 };
 use event_tier_tests::watch::{Functions, Watch};
 use event_tier_tests::{Stack, root, unique_event};
@@ -127,18 +128,112 @@ async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed()
         "{body}"
     );
 
+    // The samples of `make slack-samples`, through `cargo lambda invoke --data-file`: the status
+    // is answered; the same signed sample again is a replay.
+    let samples = root().join(format!(".local/slack-samples-{}", std::process::id()));
+    app.samples(&samples, &event, ALICE);
+    let status_sample = samples.join("slack-status.json");
+    let status_sample = status_sample.to_str().unwrap();
+    let answer = watch.invoke("event-slack", status_sample).unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let text: serde_json::Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert!(
+        text["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("ends {new_end}")),
+        "{text}"
+    );
+    let again = watch.invoke("event-slack", status_sample).unwrap();
+    assert_eq!(again["statusCode"], 401, "a replay: {again}");
+    std::fs::remove_dir_all(&samples).unwrap();
+
+    // The extension moved the reminder to an hour before the new end, which is the old end.
+    let reminder_at = event_core::followup::at_expression(end.unix_timestamp() as u64);
+    let moved = (
+        reminder_at.clone(),
+        SLACK_FN.to_owned(),
+        reminder(&event, REMIND_MINUTES).to_string(),
+    );
+    assert_eq!(
+        one_offs(&stack, &once_group).await,
+        std::slice::from_ref(&moved)
+    );
+
+    // The reminder as its schedule invokes the function: an hour ahead, the end (1h30m off) is
+    // not due, and the reminder comes back at the same time (one schedule).
+    let out = watch
+        .invoke_json("event-slack", &reminder(&event, REMIND_MINUTES))
+        .unwrap();
+    assert_eq!(out["outcome"], "moved", "{out}");
+    assert_eq!(
+        one_offs(&stack, &once_group).await,
+        std::slice::from_ref(&moved)
+    );
+    // Two hours ahead it is due: posted once, with the buttons to act on it.
+    let out = watch
+        .invoke_json("event-slack", &reminder(&event, 120))
+        .unwrap();
+    assert_eq!(out["outcome"], "posted", "{out}");
+    assert_eq!(out["end"], new_end.as_str());
+    let again = watch
+        .invoke_json("event-slack", &reminder(&event, 120))
+        .unwrap();
+    assert_eq!(again["outcome"], "nothing", "{again}");
+    let posts = stack.slack(&event);
+    let reminded: Vec<_> = posts
+        .iter()
+        .filter(|p| p.text.contains(":alarm_clock:"))
+        .collect();
+    assert_eq!(reminded.len(), 1, "{posts:?}");
+    assert!(
+        reminded[0]
+            .text
+            .contains(&format!("the tier is destroyed at {new_end}")),
+        "{:?}",
+        reminded[0]
+    );
+    let labels: Vec<String> = reminded[0].buttons().into_iter().map(|b| b.0).collect();
+    assert_eq!(labels, ["Extend 1h", "Hold", "Stop now"]);
+    // A payload that is not a reminder's is refused by name, before anything is read.
+    let bad = watch
+        .invoke_json(
+            "event-slack",
+            &json!({ "remind": { "event_id": event, "before_end_minutes": 0 } }),
+        )
+        .unwrap_err();
+    assert!(
+        bad.contains("InvalidInput") && bad.contains("`remind.before_end_minutes` must be from 1"),
+        "{bad}"
+    );
+
     // stop-now: the event's own stop, with its own payload (no force), a minute later.
-    assert!(one_offs(&stack, &once_group).await.is_empty());
     let stop_now = form(ALICE, &format!("stop-now {event}"));
     let t = now();
     let (status, body) = post(&url, &stop_now, Some(t), Some(&signed(&stop_now, t))).await;
     assert_eq!(status, 200, "{body}");
-    let once = one_offs(&stack, &once_group).await;
+    let once: Vec<_> = one_offs(&stack, &once_group)
+        .await
+        .into_iter()
+        .filter(|o| o != &moved)
+        .collect();
     assert_eq!(once.len(), 1, "{once:?}");
     assert_eq!(once[0].1, STOP_FN);
     assert_eq!(
         once[0].2,
         json!({ "event_id": event, "vars": {} }).to_string()
+    );
+    // A stopped event is not reminded any more.
+    let out = watch
+        .invoke_json("event-slack", &reminder(&event, 120))
+        .unwrap();
+    assert_eq!(out["outcome"], "nothing", "{out}");
+    assert!(
+        out["detail"]
+            .as_str()
+            .unwrap()
+            .contains("stopped from Slack"),
+        "{out}"
     );
     assert!(
         override_record(&stack, &event)

@@ -1,4 +1,3 @@
-use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
 fn main() -> Result<(), Error> {
@@ -12,16 +11,14 @@ async fn serve() -> Result<(), Error> {
     let deps = event_core::Deps::from_config(config).await?;
     let app = event_core::commands::App::from_deps(&deps)?;
     let app = &app;
-    run(service_fn(
-        |event: LambdaEvent<LambdaFunctionUrlRequest>| {
-            let timings = timings.clone();
-            async move {
-                let started = std::time::Instant::now();
-                let result = event_slack::handle(event, app).await;
-                timings.log_invocation(started.elapsed());
-                result
-            }
-        },
-    ))
+    run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let timings = timings.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let result = event_slack::dispatch(event, app).await;
+            timings.log_invocation(started.elapsed());
+            result
+        }
+    }))
     .await
 }

@@ -120,8 +120,69 @@ run "the_app_answers_only_what_slack_signed" {
       ])) == toset([
       "arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-end-*",
       "arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-go--*",
+      "arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-rem-*",
     ])
-    error_message = "the app may make one-off stops and retries in the follow-up group, nothing else"
+    error_message = "the app may make one-off stops, retries and reminders in the follow-up group, nothing else"
+  }
+}
+
+run "reminders_come_before_the_end_of_dated_events" {
+  command = apply
+
+  variables {
+    slack_app = {
+      allow = { extend = ["U012AB3CD"] }
+    }
+    events = {
+      winter-sale-2026 = { start = "2026-12-19T09:00:00", end = "2026-12-20T00:30:00", timezone = "Asia/Seoul" }
+      flash-sale       = { start = "2026-12-21T12:00:00", end = "2026-12-21T14:00:00", reminder_minutes = 15 }
+      quiet-sale       = { start = "2026-12-22T12:00:00", end = "2026-12-22T14:00:00", reminder_minutes = 0 }
+      weekly           = { start = "cron(0 9 ? * SAT *)", end = "cron(0 21 ? * SAT *)", recurring = true }
+    }
+  }
+
+  assert {
+    condition     = toset(keys(aws_scheduler_schedule.remind)) == toset(["winter-sale-2026", "flash-sale"])
+    error_message = "dated events get a reminder (60 min by default); reminder_minutes = 0 and recurring events get none"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.remind["winter-sale-2026"].schedule_expression == "at(2026-12-19T23:30:00)"
+      && aws_scheduler_schedule.remind["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+      && aws_scheduler_schedule.remind["flash-sale"].schedule_expression == "at(2026-12-21T13:45:00)"
+    )
+    error_message = "the reminder fires reminder_minutes before the wall-clock end, in the event's zone (across midnight too)"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.remind["flash-sale"].target[0].arn == aws_lambda_function.slack["app"].arn
+      && jsondecode(aws_scheduler_schedule.remind["flash-sale"].target[0].input) == { remind = { event_id = "flash-sale", before_end_minutes = 15 } }
+      && aws_scheduler_schedule.remind["flash-sale"].name == "flash-sale-remind"
+      && aws_scheduler_schedule.remind["flash-sale"].group_name == "event-events"
+    )
+    error_message = "the reminder invokes the Slack app with the event and its lead, from the events' group"
+  }
+
+  assert {
+    condition     = contains(data.aws_iam_policy_document.scheduler.statement[0].resources, aws_lambda_function.slack["app"].arn)
+    error_message = "the scheduler's role must be allowed to invoke the Slack app for the reminders"
+  }
+}
+
+run "a_reminder_needs_the_app" {
+  command = plan
+
+  variables {
+    events = {
+      winter-sale-2026 = { start = "2026-12-19T09:00:00", end = "2026-12-20T00:30:00" }
+    }
+  }
+
+  assert {
+    condition     = length(aws_scheduler_schedule.remind) == 0
+    error_message = "without the Slack app there is nobody to post a reminder with buttons"
   }
 }
 

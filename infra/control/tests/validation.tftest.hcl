@@ -172,6 +172,16 @@ run "negative_lead_time_is_refused" {
   expect_failures = [var.events]
 }
 
+run "a_reminder_longer_than_a_day_is_refused" {
+  command = plan
+
+  variables {
+    events = { winter-sale = { start = "2026-12-19T09:00:00", end = "2026-12-21T23:00:00", reminder_minutes = 1441 } }
+  }
+
+  expect_failures = [var.events]
+}
+
 run "fractional_lead_time_is_refused" {
   command = plan
 

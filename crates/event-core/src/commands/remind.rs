@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use tracing::{info, warn};
 
 use super::{App, SOON};
-use crate::error::{Error, Result};
+use crate::error::{Error, InputError, Result};
 use crate::payload::EventId;
 use crate::schedules::{EventSchedule, OneOff, Which, remind_at_name};
 use crate::slack::{Button, Message};
@@ -46,15 +46,22 @@ const MAX_LEAD_MINUTES: u64 = 1440;
 impl Reminder {
     /// The event and the lead, checked before anything is read.
     pub fn parse(payload: serde_json::Value) -> Result<(EventId, Duration)> {
-        let r: Reminder = serde_json::from_value(payload)
-            .map_err(|e| Error::Config(format!("reminder payload: {e}")))?;
+        let field = |field: &str, reason: String| {
+            Error::Input(InputError::Field {
+                field: field.to_owned(),
+                reason,
+            })
+        };
+        let r: Reminder =
+            serde_json::from_value(payload).map_err(|e| field("remind", e.to_string()))?;
         let event = EventId::parse(&r.remind.event_id)
-            .map_err(|e| Error::Config(format!("reminder payload: event_id: {e}")))?;
+            .map_err(|e| field("remind.event_id", e.to_string()))?;
         let m = r.remind.before_end_minutes;
         if !(1..=MAX_LEAD_MINUTES).contains(&m) {
-            return Err(Error::Config(format!(
-                "reminder payload: before_end_minutes must be from 1 to {MAX_LEAD_MINUTES}, got {m}"
-            )));
+            return Err(field(
+                "remind.before_end_minutes",
+                format!("must be from 1 to {MAX_LEAD_MINUTES}, got {m}"),
+            ));
         }
         Ok((event, Duration::from_secs(m * 60)))
     }

@@ -142,7 +142,7 @@ fn a_reminder_payload_is_checked_before_anything_is_read() {
         ),
         (
             serde_json::json!({ "remind": { "event_id": "winter-sale-2026", "before_end_minutes": 0 } }),
-            "before_end_minutes must be from 1 to 1440, got 0",
+            "`remind.before_end_minutes` must be from 1 to 1440, got 0",
         ),
         (
             serde_json::json!({ "remind": { "event_id": "winter-sale-2026", "before_end_minutes": 60, "x": 1 } }),
