@@ -203,6 +203,21 @@ pub fn form(user_id: &str, user_name: &str, text: &str) -> String {
         .finish()
 }
 
+/// A click on one of our messages' buttons, as Slack sends it: a form whose `payload` is the
+/// `block_actions` JSON.
+pub fn button_form(user_id: &str, user_name: &str, action_id: &str, value: &str) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": user_id, "username": user_name },
+        "channel": { "id": "C0LOCAL01" },
+        "response_url": "http://127.0.0.1:9/response",
+        "actions": [{ "action_id": action_id, "type": "button", "value": value }],
+    });
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish()
+}
+
 /// Posts `body` with the given Slack headers: the status and the JSON answer.
 pub async fn post(
     url: &str,

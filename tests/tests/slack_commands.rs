@@ -7,7 +7,7 @@
 use event_core::slack_app::{OverrideRecord, sign};
 use event_core::{Deadline, Status};
 use event_tier_tests::slack_client::{
-    REMIND_MINUTES, ROLE, SLACK_FN, STOP_FN, SlackApp, form as slack_form, one_offs,
+    REMIND_MINUTES, ROLE, SLACK_FN, STOP_FN, SlackApp, button_form, form as slack_form, one_offs,
     override_record, post, reminder, url,
 };
 use event_tier_tests::watch::{Functions, Watch};
@@ -207,6 +207,27 @@ async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed()
         "{bad}"
     );
 
+    // The "Hold" button of a message, clicked: a hold of an hour (inside the extended end, so the
+    // end stays), recorded with who clicked; "Retry" is refused, Alice not being on its list.
+    let hold = button_form(ALICE, "alice", "hold", &event);
+    let t = now();
+    let (status, body) = post(&url, &hold, Some(t), Some(&signed(&hold, t))).await;
+    assert_eq!(status, 200, "{body}");
+    let held = override_record(&stack, &event).await.unwrap();
+    assert_eq!(
+        held.hold.as_ref().map(|h| h.who.user_id.as_str()),
+        Some(ALICE),
+        "{held:?}"
+    );
+    assert!(
+        held.entries.last().unwrap().why.contains("(button)"),
+        "{held:?}"
+    );
+    let retry = button_form(ALICE, "alice", "retry", &format!("{event}:start"));
+    let t = now();
+    let (status, body) = post(&url, &retry, Some(t), Some(&signed(&retry, t))).await;
+    assert_eq!(status, 403, "{body}");
+
     // stop-now: the event's own stop, with its own payload (no force), a minute later.
     let stop_now = form(ALICE, &format!("stop-now {event}"));
     let t = now();
@@ -339,4 +360,68 @@ async fn a_stop_waits_for_an_extended_end_and_not_for_an_expired_hold() {
     .await
     .expect("the stop goes ahead");
     assert_eq!(out.status, Status::AlreadyDown, "{out:?}");
+}
+
+/// `stop-now` from a message's button on an event whose data did not reach the operations
+/// database: the stop it schedules is the event's own, so the final-migration guard holds and
+/// nothing is destroyed.
+#[tokio::test]
+async fn the_stop_now_button_on_an_unmigrated_event_destroys_nothing() {
+    let stack = Stack::get().await;
+    let event = unique_event("slack-guard");
+    let end = (OffsetDateTime::now_utc() + time::Duration::hours(2))
+        .replace_nanosecond(0)
+        .unwrap();
+    let app = SlackApp::prepare(&stack, &event, end).await;
+    let deps = stack
+        .deps_with(|c| {
+            c.events_group = Some(app.events_group.clone());
+            c.follow_up_role_arn = Some(ROLE.into());
+            c.follow_up_group = app.once_group.clone();
+            c.slack_app.signing_secret = Some(app.secret_arn.clone());
+            c.slack_app.policy =
+                event_core::slack_app::Policy::parse(&format!("stop-now={ALICE}")).unwrap();
+            // The final migration is required (the default), and no DMS task exists for it.
+            c.final_migration = true;
+        })
+        .await;
+    let out = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
+        .await
+        .expect("the tier is up");
+    assert_eq!(out.status, Status::Applied, "{out:?}");
+    let up = stack.state_resources(&event).await;
+    assert!(!up.is_empty());
+
+    // Alice clicks "Stop now" (after confirming): the event's stop, a minute later.
+    let slack = event_core::commands::App::from_deps(&deps).unwrap();
+    let body = button_form(ALICE, "alice", "stop-now", &event);
+    let now = OffsetDateTime::now_utc();
+    let stamp = now.unix_timestamp().to_string();
+    let signature = app.sign(&body, now.unix_timestamp());
+    let headers = [
+        ("X-Slack-Request-Timestamp", stamp.as_str()),
+        ("X-Slack-Signature", signature.as_str()),
+    ];
+    let reply = slack.handle(headers, body.as_bytes(), now).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let once = one_offs(&stack, &app.once_group).await;
+    let stops: Vec<_> = once.iter().filter(|o| o.1 == STOP_FN).collect();
+    assert_eq!(stops.len(), 1, "{once:?}");
+
+    // Scheduler delivers it: the stop refuses to destroy without the final migration.
+    let payload: serde_json::Value = serde_json::from_str(&stops[0].2).unwrap();
+    let err = event_core::flows::stop::run(&deps, payload, Deadline::none())
+        .await
+        .expect_err("no final migration, no destroy");
+    assert_eq!(err.stage, event_core::Stage::Migrate, "{err}");
+    assert_eq!(stack.state_resources(&event).await, up, "nothing destroyed");
+
+    let forced = event_core::flows::stop::run(
+        &deps,
+        json!({ "event_id": event, "force": true }),
+        Deadline::none(),
+    )
+    .await
+    .expect("the test's own clean-up, forced");
+    assert_eq!(forced.status, Status::Destroyed);
 }

@@ -56,7 +56,11 @@ fetch_artifacts() {
 install_terraform() {
   install -d "$root/usr/local/bin"
   unzip -o -q "$download/$terraform_zip" terraform -d "$root/usr/local/bin"
-  "$root/usr/local/bin/terraform" version | grep -qx "Terraform v$terraform_version"
+  # Read whole before matching: `terraform version | grep -q` fails now and then under pipefail,
+  # when grep exits at the first line and terraform's second line meets a closed pipe (SIGPIPE, 141).
+  local version
+  version=$("$root/usr/local/bin/terraform" version)
+  grep -qx "Terraform v$terraform_version" <<<"$version"
 }
 
 # Every run's `terraform init` installs providers from this mirror only: `direct` excludes the
