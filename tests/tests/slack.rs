@@ -38,6 +38,18 @@ async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds
             .iter()
             .all(|p| p.status == 500 && p.text.contains("start succeeded"))
     );
+    // Terraform's time is recorded in the module's history, and told against it.
+    let run = out.run_id.clone().expect("the apply's run");
+    let mine = history_of(&stack, &deps, run.as_str()).await;
+    assert!(
+        mine.terraform_ms > 0 && mine.event == event && mine.action == "apply",
+        "{mine:?}"
+    );
+    assert!(
+        posts[0].text.contains("; terraform ") && posts[0].text.contains("of this module)"),
+        "{}",
+        posts[0].text
+    );
     // The tier is up: the message offers to keep it longer or to stop it.
     assert_eq!(
         posts[0].buttons(),
@@ -59,6 +71,30 @@ async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds
         [],
         "nothing to do about a tier that is down"
     );
+    assert!(stopped.text.contains("; terraform "), "{}", stopped.text);
+}
+
+/// The run `run` in the history of the stack's event tier module.
+async fn history_of(
+    stack: &Stack,
+    deps: &event_core::Deps,
+    run: &str,
+) -> event_core::history::Sample {
+    let out = stack
+        .s3()
+        .get_object()
+        .bucket(stack.var("EVENT_TIER_STATE_BUCKET"))
+        .key(event_core::history::key(&deps.module.hash()))
+        .send()
+        .await
+        .expect("the module's history is kept");
+    let body = out.body.collect().await.unwrap().into_bytes();
+    let history: event_core::history::History = serde_json::from_slice(&body).unwrap();
+    history
+        .runs
+        .into_iter()
+        .find(|s| s.run == run)
+        .unwrap_or_else(|| panic!("run {run} is not in the history"))
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ pub mod ends;
 pub mod error;
 pub mod flows;
 pub mod followup;
+pub mod history;
 pub mod inventory;
 pub mod migration;
 pub mod module;

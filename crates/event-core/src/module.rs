@@ -86,6 +86,22 @@ impl Module {
         Self::from_files(files)
     }
 
+    /// The module's version: SHA-256 (hex) of its files, each as its name, its length and its
+    /// content, in name order. The run history is kept per version (crate::history).
+    pub fn hash(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        let mut files: Vec<&(String, Vec<u8>)> = self.files.iter().collect();
+        files.sort();
+        for (name, content) in files {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update((content.len() as u64).to_be_bytes());
+            h.update(content);
+        }
+        hex::encode(h.finalize())
+    }
+
     pub fn load(dir: Option<&Path>) -> Result<Self> {
         match dir {
             Some(d) => Self::from_dir(d),

@@ -103,6 +103,7 @@ impl Flow<'_> {
                         stage: poll.stage,
                         changes,
                         tail: render_tail(&tail),
+                        took: poll.took,
                     }));
                 }
                 RunState::Lost | RunState::Unknown => {

@@ -9,6 +9,7 @@ mod final_load;
 mod follow;
 mod handover;
 mod invocation;
+mod learned;
 mod link;
 mod outcome;
 mod report;

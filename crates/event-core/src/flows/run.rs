@@ -66,6 +66,8 @@ pub(crate) struct Finished {
     pub stage: RunStage,
     pub changes: bool,
     pub tail: String,
+    /// Terraform's own time on the runner, when the runner said (`took_ms`).
+    pub took: Option<std::time::Duration>,
 }
 
 pub(crate) enum RunEnd {

@@ -107,8 +107,12 @@ pub(super) async fn report_apply(
     let took = human(flow.started.elapsed());
     let (status, message, text) = if f.changes {
         let what = super::summary(&f.tail).unwrap_or_else(|| "Apply complete".into());
+        let terraform = match flow.terraform_time(&run, f.took).await {
+            Some(t) => format!("; {t}"),
+            None => String::new(),
+        };
         let text = format!(
-            ":white_check_mark: event-tier *{}*: start succeeded in {took}: {what} (run `{run}`, runner `{iid}`)",
+            ":white_check_mark: event-tier *{}*: start succeeded in {took}: {what}{terraform} (run `{run}`, runner `{iid}`)",
             flow.event
         );
         (Status::Applied, what, text)

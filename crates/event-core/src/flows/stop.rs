@@ -243,8 +243,12 @@ async fn destroyed(
         }
     }
     let destroyed = super::summary(&f.tail).unwrap_or_else(|| "Destroy complete".into());
+    let terraform = match flow.terraform_time(&run, f.took).await {
+        Some(t) => format!("; {t}"),
+        None => String::new(),
+    };
     let note = format!(
-        "{}{destroyed}",
+        "{}{destroyed}{terraform}",
         migrated.map(|m| m + "; ").unwrap_or_default()
     );
     retired(flow, &iid, Some(run), note).await

@@ -115,6 +115,17 @@ pub trait Records: Send + Sync {
     /// Claims the final migration unless one is claimed: the record that stands (ours when equal).
     async fn claim_final_migration(&self, event: &EventId, load: &FinalLoad) -> Result<FinalLoad>;
     async fn set_final_migration(&self, event: &EventId, load: Option<&FinalLoad>) -> Result<()>;
+    /// Records a finished run's Terraform time in the module's history and answers the history;
+    /// None when it is not kept (these records' fakes) or could not be read or written.
+    async fn record_run(
+        &self,
+        _module_hash: &str,
+        _event: &EventId,
+        _run: &RunId,
+        _terraform: std::time::Duration,
+    ) -> Option<crate::history::History> {
+        None
+    }
 }
 
 /// What a conditional create did.
@@ -299,6 +310,16 @@ impl Records for StateRecords {
         self.objects
             .put(&last_run_key(event), run.as_str().as_bytes())
             .await
+    }
+
+    async fn record_run(
+        &self,
+        module_hash: &str,
+        event: &EventId,
+        run: &RunId,
+        terraform: std::time::Duration,
+    ) -> Option<crate::history::History> {
+        crate::history::record(self.objects.as_ref(), module_hash, event, run, terraform).await
     }
 
     async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>> {

@@ -1,0 +1,156 @@
+//! How long Terraform takes, learned from real runs (issue 13, part 4, its first step): every
+//! apply and destroy that finishes records its Terraform time in the state bucket, per version of
+//! the event tier module (the SHA-256 of its files: a changed module is a new history), and a start
+//! or stop tells Slack its own time against the module's p50 and p95.
+//!
+//! One object per module version, `events/_history/<hash>.json` (`_history` can be no event id), holding
+//! the last [`KEEP`] runs. It is changed with S3 `If-Match` and redone when another run overtook
+//! it, so concurrent events lose no sample. A history that cannot be read or written costs the
+//! figure in the message, never the run.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tracing::warn;
+
+use crate::error::Result;
+use crate::payload::EventId;
+use crate::records::Objects;
+use crate::run::{Action, RunId};
+
+/// Runs kept per module version: enough for a p95, small enough to read on every run.
+pub const KEEP: usize = 100;
+/// Attempts at a change that other runs keep overtaking.
+const ATTEMPTS: usize = 5;
+
+/// Where the history of a module version is kept.
+pub fn key(module_hash: &str) -> String {
+    format!("events/_history/{module_hash}.json")
+}
+
+/// One finished run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    pub event: String,
+    pub run: String,
+    /// `apply` or `destroy`.
+    pub action: String,
+    /// Terraform's own time on the runner (init, plan or destroy, apply), in milliseconds.
+    pub terraform_ms: u64,
+    /// When it was recorded, RFC 3339.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// The newest last; at most [`KEEP`].
+    pub runs: Vec<Sample>,
+}
+
+/// What the history says of one action's Terraform time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Learned {
+    pub runs: usize,
+    pub p50: Duration,
+    pub p95: Duration,
+}
+
+impl History {
+    /// The p50 and p95 (nearest rank) of `action`'s runs; None without any.
+    pub fn learned(&self, action: Action) -> Option<Learned> {
+        let mut ms: Vec<u64> = self
+            .runs
+            .iter()
+            .filter(|s| s.action == action.as_str())
+            .map(|s| s.terraform_ms)
+            .collect();
+        if ms.is_empty() {
+            return None;
+        }
+        ms.sort_unstable();
+        let rank = |p: usize| ms[(p * ms.len()).div_ceil(100).max(1) - 1];
+        Some(Learned {
+            runs: ms.len(),
+            p50: Duration::from_millis(rank(50)),
+            p95: Duration::from_millis(rank(95)),
+        })
+    }
+
+    /// Adds `sample` (once: a run recorded twice, by two invocations, counts once), keeping the
+    /// newest [`KEEP`].
+    fn add(&mut self, sample: Sample) {
+        if self.runs.iter().any(|s| s.run == sample.run) {
+            return;
+        }
+        self.runs.push(sample);
+        let over = self.runs.len().saturating_sub(KEEP);
+        self.runs.drain(..over);
+    }
+}
+
+/// Records a finished run and answers the module's history with it; None when the history could
+/// not be read or written (logged).
+pub async fn record(
+    objects: &dyn Objects,
+    module_hash: &str,
+    event: &EventId,
+    run: &RunId,
+    terraform: Duration,
+) -> Option<History> {
+    let sample = Sample {
+        event: event.to_string(),
+        run: run.to_string(),
+        action: run.action().as_str().to_owned(),
+        terraform_ms: u64::try_from(terraform.as_millis()).unwrap_or(u64::MAX),
+        at: crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
+    };
+    match add(objects, &key(module_hash), sample).await {
+        Ok(h) => Some(h),
+        Err(e) => {
+            warn!(event_id = %event, error = %e, "cannot record the run's time in the history");
+            None
+        }
+    }
+}
+
+async fn add(objects: &dyn Objects, key: &str, sample: Sample) -> Result<History> {
+    for _ in 0..ATTEMPTS {
+        let (mut history, version) = match objects.read_versioned(key).await? {
+            // An unreadable history (a hand edit) starts again rather than failing every run.
+            Some((body, v)) => (serde_json::from_slice(&body).unwrap_or_default(), Some(v)),
+            None => (History::default(), None),
+        };
+        history.add(sample.clone());
+        let body = serde_json::to_vec(&history).expect("a history serializes");
+        if objects.replace(key, &body, version.as_deref()).await? {
+            return Ok(history);
+        }
+    }
+    Err(crate::error::Error::Aws {
+        service: "s3",
+        operation: "PutObject",
+        code: Some("PreconditionFailed".into()),
+        message: format!("{key}: other runs kept overtaking this one ({ATTEMPTS} attempts)"),
+        transient: true,
+    })
+}
+
+/// `41.0s (p50 39.0s, p95 55.0s over 12 applies of this module)`: a run's time against the learned one.
+pub fn against(took: Duration, learned: Option<Learned>, action: Action) -> String {
+    let took = crate::clock::human(took);
+    let runs = match action {
+        Action::Apply => "applies",
+        Action::Destroy => "destroys",
+    };
+    match learned {
+        Some(l) if l.runs > 1 => format!(
+            "{took} (p50 {}, p95 {} over {} {runs} of this module)",
+            crate::clock::human(l.p50),
+            crate::clock::human(l.p95),
+            l.runs,
+        ),
+        _ => format!("{took} (the first {} of this module)", action.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
