@@ -194,7 +194,7 @@ async fn slack_requests_change_the_end_only_when_signed_fresh_once_and_allowed()
         reminded[0]
     );
     let labels: Vec<String> = reminded[0].buttons().into_iter().map(|b| b.0).collect();
-    assert_eq!(labels, ["Extend 1h", "Hold", "Stop now"]);
+    assert_eq!(labels, ["Extend 1h", "Hold 1h past the end", "Stop now"]);
     // A payload that is not a reminder's is refused by name, before anything is read.
     let bad = watch
         .invoke_json(

@@ -130,7 +130,7 @@ impl App {
         let fields = [("Ends", rfc3339(effective)), ("Why", reason.to_string())];
         let buttons = [
             Button::extend_hour(event),
-            Button::hold(event),
+            Button::hold_past(event, effective),
             Button::stop_now(event),
         ];
         self.notifier

@@ -201,10 +201,7 @@ impl Flow<'_> {
         let text = self.failure_text(&error, run.as_ref());
         let stage = Some(&error.stage);
         // The failed flow may be run again from the message: a stop's retry keeps its guard.
-        let offer = match run.as_ref().map_or(self.action, |r| r.action()) {
-            Action::Apply => Offer::Retry(RetryOf::Start),
-            Action::Destroy => Offer::Retry(RetryOf::Stop),
-        };
+        let offer = Offer::retry(run.as_ref().map_or(self.action, |r| r.action()));
         error.told = match &run {
             Some(run) => self.post_once(run, &text, Some(run), stage, offer).await,
             None => self.post(&text, None, stage, offer).await,
@@ -231,6 +228,16 @@ pub enum Offer {
     KeepOrStop,
     /// A start or a stop failed: "retry" it.
     Retry(RetryOf),
+}
+
+impl Offer {
+    /// "Retry" of the flow that runs `action`.
+    pub fn retry(action: Action) -> Self {
+        match action {
+            Action::Apply => Offer::Retry(RetryOf::Start),
+            Action::Destroy => Offer::Retry(RetryOf::Stop),
+        }
+    }
 }
 
 const TAIL_LINES: usize = 25;

@@ -90,7 +90,8 @@ pub(super) async fn tell_ended(flow: &Flow<'_>, link: &mut Link, runner: &Runner
     };
     if let Err(e) = told {
         let text = flow.failure_text(&e.error, Some(&run));
-        flow.report_run(&run, &text).await;
+        let offer = super::report::Offer::retry(run.action());
+        flow.report_run_offering(&run, &text, offer).await;
     }
 }
 

@@ -178,7 +178,8 @@ async fn wait_out(
                     .await
             {
                 let text = flow.failure_text(&e.error, Some(apply));
-                flow.report_run(apply, &text).await;
+                let offer = super::report::Offer::retry(apply.action());
+                flow.report_run_offering(apply, &text, offer).await;
             }
             return Ok(None);
         }

@@ -4,6 +4,7 @@
 //! a stray click in a busy channel must not destroy a tier.
 
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::payload::EventId;
 use crate::slack_app::buttons::{EXTEND, HOLD, RETRY, STOP_NOW};
@@ -35,12 +36,16 @@ impl Button {
         }
     }
 
-    /// "Hold": keeps the tier up for the default hold, as `/event hold <id>`.
-    pub fn hold(event: &EventId) -> Self {
+    /// "Hold 1h past the end": keeps the tier up until an hour after `end`, as
+    /// `/event hold <id> <end + 1h>` (a time, not a duration: the same whenever it is clicked).
+    /// The default hold, an hour from the click, would end at about the end itself when the
+    /// reminder comes an hour before it.
+    pub fn hold_past(event: &EventId, end: OffsetDateTime) -> Self {
+        let until = end.saturating_add(time::Duration::HOUR);
         Self {
-            label: "Hold",
+            label: "Hold 1h past the end",
             action_id: HOLD,
-            value: event.to_string(),
+            value: format!("{event}:{}", crate::slack_app::rfc3339(until)),
             style: None,
             confirm: None,
         }

@@ -32,7 +32,7 @@ async fn within_its_lead_the_reminder_is_posted_once_with_the_buttons() {
     );
     assert_eq!(
         f.buttons.lock().unwrap()[0],
-        ["Extend 1h", "Hold", "Stop now"]
+        ["Extend 1h", "Hold 1h past the end", "Stop now"]
     );
     // A second delivery of the same reminder posts nothing.
     let again = app
