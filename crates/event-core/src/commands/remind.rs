@@ -159,31 +159,41 @@ impl App {
         new_end: OffsetDateTime,
         now: OffsetDateTime,
     ) {
-        let lead = match self.ends.schedules.get(event, Which::Remind).await {
-            Ok(Some(s)) => match lead_of(&s) {
-                Some(lead) => lead,
-                None => return,
-            },
+        let remind = match self.ends.schedules.get(event, Which::Remind).await {
+            Ok(Some(s)) => s,
             Ok(None) => return,
             Err(e) => {
                 warn!(event_id = %event, error = %e, "cannot read the reminder schedule");
                 return;
             }
         };
+        let Some(lead) = lead_of(&remind) else {
+            return;
+        };
         let at = new_end - lead;
         if at <= after(now, SOON) {
             return;
         }
-        if let Err(e) = self.remind_at(event, at).await {
+        if let Err(e) = self.once_of(event, &remind, at).await {
             warn!(event_id = %event, error = %e, "cannot move the reminder");
         }
     }
 
     /// A one-off of the event's reminder schedule at `at`; None when the event has none.
     async fn remind_at(&self, event: &EventId, at: OffsetDateTime) -> Result<Option<String>> {
-        let Some(remind) = self.ends.schedules.get(event, Which::Remind).await? else {
-            return Ok(None);
-        };
+        match self.ends.schedules.get(event, Which::Remind).await? {
+            Some(remind) => self.once_of(event, &remind, at).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A one-off of `remind` (the event's reminder schedule, already read) at `at`: its name.
+    async fn once_of(
+        &self,
+        event: &EventId,
+        remind: &EventSchedule,
+        at: OffsetDateTime,
+    ) -> Result<String> {
         let name = remind_at_name(event, at);
         self.ends
             .schedules
@@ -195,7 +205,7 @@ impl App {
                 description: format!("event-tier: remind of the end of {event}"),
             })
             .await?;
-        Ok(Some(name))
+        Ok(name)
     }
 }
 
