@@ -121,6 +121,15 @@ def up():
     pids["slack-sink"] = sink.pid
     PIDS.write_text(json.dumps(pids))
 
+    # The tiers' site behind their load balancers: what the readiness check's GET reaches.
+    site_port = free_port()
+    site_log = STACK / "site.jsonl"
+    site_log.touch()
+    site = start("tier-site", [str(VENV_PY), str(ROOT / "local" / "tier_site.py"),
+                              "--port", str(site_port), "--log", str(site_log)])
+    pids["tier-site"] = site.pid
+    PIDS.write_text(json.dumps(pids))
+
     # The runner: a real sshd with generated host and user keys, prepared by the runner's real user
     # data (local/runner.py): the host key reaches it through its secret in moto.
     ssh_dir = STACK / "ssh"
@@ -144,6 +153,7 @@ def up():
 
     wait_http(f"{endpoint}/moto-api/", "moto", proc=moto)
     wait_http(f"http://127.0.0.1:{sink_port}/", "slack sink", proc=sink)
+    wait_http(f"http://127.0.0.1:{site_port}/", "tier site", proc=site)
 
     settings = seed(endpoint, sink_port, ssh_dir)
     aws_env = {
@@ -213,6 +223,10 @@ LogLevel INFO
         "EVENT_TIER_RUNNER_READY_TIMEOUT_SECS": "60",
         "EVENT_TIER_SLACK_SINK_LOG": str(sink_log),
         "EVENT_TIER_SLACK_SINK_URL": f"http://127.0.0.1:{sink_port}",
+        "EVENT_TIER_READY_HTTP_ENDPOINT": f"http://127.0.0.1:{site_port}",
+        "EVENT_TIER_READY_INTERVAL_SECS": "1",
+        "EVENT_TIER_READY_TIMEOUT_SECS": "120",
+        "EVENT_TIER_TIER_SITE_LOG": str(site_log),
         "EVENT_TIER_LOCAL_STACK": str(STACK),
         "EVENT_TIER_LOCAL_RUNNER_ROOT": str(runner_root),
         "TF_CLI_CONFIG_FILE": str(terraformrc),
@@ -223,7 +237,7 @@ LogLevel INFO
     # signs them again: each is good for five minutes, once).
     slack_samples.write()
     print(f"local stack up: moto {endpoint}, sshd 127.0.0.1:{ssh_port}, "
-          f"slack sink 127.0.0.1:{sink_port}; runner prepared by its user data in {took:.1f} s; "
+          f"slack sink 127.0.0.1:{sink_port}, tier site 127.0.0.1:{site_port}; runner prepared by its user data in {took:.1f} s; "
           f"settings in {ENV_FILE}")
 
 

@@ -44,3 +44,23 @@ output "first_schedule_name" {
   description = "The one-time schedule of the DMS task's first full load."
   value       = aws_scheduler_schedule.first_migration.name
 }
+
+output "readiness" {
+  description = "What event-start checks before it calls the tier ready (docs/readiness.md): the ECS service and its target group, the health path through the load balancer, the database, the DMS endpoints and the first migration's schedule; and the opening, to say how long before it the tier was ready."
+  value = {
+    cluster                  = aws_ecs_cluster.this.name
+    service                  = aws_ecs_service.this.name
+    target_group_arn         = aws_lb_target_group.this.arn
+    url                      = "http://${aws_lb.this.dns_name}${aws_lb_target_group.this.health_check[0].path}"
+    db_instance              = aws_db_instance.this.identifier
+    dms_replication_instance = aws_dms_replication_instance.this.replication_instance_arn
+    dms_endpoints = {
+      source = aws_dms_endpoint.source.endpoint_arn
+      target = aws_dms_endpoint.target.endpoint_arn
+    }
+    first_migration_schedule = aws_scheduler_schedule.first_migration.name
+    first_migration_group    = aws_scheduler_schedule.first_migration.group_name
+    opens_at                 = var.opens_at
+    timezone                 = var.timezone
+  }
+}

@@ -14,14 +14,12 @@ full-load task's first run). 400 on a bad request, 404 for an unknown task. Docu
 local/EMULATOR-GAPS.md.
 """
 
-import json
 import urllib.parse
 
 from moto.core.utils import utcnow
 from moto.dms import models
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from ._common import arn_parts, check_version
+from ._common import arn_parts, check_version, json_body, mount
 
 PATH = "/event-tier-compat/dms/replication-task"
 STATUSES = ("stopped", "failed", "running", "ready")
@@ -84,11 +82,7 @@ def handle(environ):
         return (200, _state(task)) if task else (404, {"error": "no such replication task"})
     if method != "POST":
         return 405, {"error": "GET or POST"}
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = json.loads(environ["wsgi.input"].read(length) or b"null")
-    except (ValueError, KeyError):
-        return 400, {"error": "the body must be a JSON object"}
+    body = json_body(environ)
     if not isinstance(body, dict):
         return 400, {"error": "the body must be a JSON object"}
     unknown = set(body) - {"arn", "status", "stop_reason", "last_failure_message"}
@@ -110,18 +104,4 @@ def handle(environ):
 
 def apply():
     check_version(__name__)
-    call = DomainDispatcherApplication.__call__
-
-    def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if path.rstrip("/") != PATH:
-            return call(self, environ, start_response)
-        with self.lock:
-            status, body = handle(environ)
-        data = json.dumps(body).encode()
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]
-        start_response(f"{status} {reason}", [("Content-Type", "application/json"),
-                                              ("Content-Length", str(len(data)))])
-        return [data]
-
-    DomainDispatcherApplication.__call__ = __call__
+    mount(PATH, handle)

@@ -383,6 +383,25 @@ impl Stack {
         let (code, answer) = http("POST", &url, Some(&body)).await;
         assert_eq!(code, 200, "{answer}");
     }
+
+    /// Makes one part of a tier not ready (or ready again) through the emulator's readiness
+    /// extension (local/moto_compat/tier_readiness.py): `{"ecs_service": {...}}` and the like.
+    pub async fn set_readiness(&self, body: Value) {
+        let url = format!(
+            "{}/event-tier-compat/readiness",
+            self.var("AWS_ENDPOINT_URL")
+        );
+        let (code, answer) = http("POST", &url, Some(&body)).await;
+        assert_eq!(code, 200, "{body} -> {answer}");
+    }
+
+    /// What the tiers' site (local/tier_site.py) answers for a load balancer's name: `None`, 200.
+    pub async fn set_site(&self, host: &str, status: Option<u16>) {
+        let url = format!("{}/_site", self.var("EVENT_TIER_READY_HTTP_ENDPOINT"));
+        let body = serde_json::json!({ "host": host, "status": status });
+        let (code, answer) = http("POST", &url, Some(&body)).await;
+        assert_eq!(code, 200, "{answer}");
+    }
 }
 
 /// The context of an invocation of `function_arn` whose deadline is `within` from now.

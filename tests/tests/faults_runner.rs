@@ -113,8 +113,8 @@ async fn runner_whose_user_data_never_finishes_is_terminated_at_the_ready_timeou
         .await
         .expect_err("the runner never gets ready");
     let took = began.elapsed();
-    eprintln!("never ready: stage ready failed after {took:?}");
-    assert_eq!(err.stage, Stage::Ready, "{err}");
+    eprintln!("never ready: stage boot failed after {took:?}");
+    assert_eq!(err.stage, Stage::Boot, "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("not ready 3s after launch: its user data did not finish")
@@ -128,7 +128,7 @@ async fn runner_whose_user_data_never_finishes_is_terminated_at_the_ready_timeou
     let posts = stack.slack(&event);
     assert_eq!(posts.len(), 1, "{posts:?}");
     assert!(
-        posts[0].text.contains("start failed at stage `ready`")
+        posts[0].text.contains("start failed at stage `boot`")
             && posts[0].text.contains("terminated"),
         "{}",
         posts[0].text

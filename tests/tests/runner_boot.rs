@@ -176,7 +176,7 @@ async fn user_data_with_a_corrupted_artifact_leaves_a_runner_the_ready_timeout_t
     let err = event_core::flows::start::run(&deps, json!({ "event_id": event }), Deadline::none())
         .await
         .expect_err("the runner never gets ready");
-    assert_eq!(err.stage, Stage::Ready, "{err}");
+    assert_eq!(err.stage, Stage::Boot, "{err}");
     assert!(err.to_string().contains("it was terminated"), "{err}");
     let all = stack.instances(&event).await;
     assert_eq!(all.len(), 1, "{all:?}");

@@ -167,7 +167,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "EVENT_TIER_RUNNER_READY_TIMEOUT_SECS",
         default: SettingDefault::Value("600"),
-        description: "how long a new runner may take to boot and finish its user data; one that has not is terminated (stage `runner` or `ready`)",
+        description: "how long a new runner may take to boot and finish its user data; one that has not is terminated (stage `runner` or `boot`)",
     },
     Setting {
         name: "EVENT_TIER_RUNNER_LOG_GROUP",
@@ -220,6 +220,26 @@ pub const SETTINGS: &[Setting] = &[
         description: "time kept free before the Lambda deadline: the flow hands over to a follow-up before it",
     },
     Setting {
+        name: "EVENT_TIER_READY_TIMEOUT_SECS",
+        default: SettingDefault::Value("900"),
+        description: "how long the tier may take, from the end of its apply, to pass every readiness check (docs/readiness.md); a check still failing then fails the start at stage `ready`, naming it. The bound carries over to the follow-up",
+    },
+    Setting {
+        name: "EVENT_TIER_READY_INTERVAL_SECS",
+        default: SettingDefault::Value("15"),
+        description: "how often the readiness checks are looked at again while one fails",
+    },
+    Setting {
+        name: "EVENT_TIER_READY_HTTP_TIMEOUT_MS",
+        default: SettingDefault::Value("5000"),
+        description: "bound on the readiness check's GET of the health path through the load balancer",
+    },
+    Setting {
+        name: "EVENT_TIER_READY_HTTP_ENDPOINT",
+        default: SettingDefault::Unset,
+        description: "`http://host:port` the readiness GET goes to instead of the load balancer's address, with the load balancer's name as `Host` (local stack only)",
+    },
+    Setting {
         name: "EVENT_TIER_SLACK_TIMEOUT_MS",
         default: SettingDefault::Value("5000"),
         description: "bound on each Slack attempt (3 attempts at most; 5xx, 429 and timeouts are retried, other 4xx are not); also read by event-alarm",
@@ -266,6 +286,8 @@ pub struct Config {
     /// Time kept free before the Lambda deadline: the flow hands over to a follow-up before it.
     pub deadline_margin: Duration,
     pub slack_timeout: Duration,
+    /// When the tier counts as ready (event-start's success).
+    pub ready: ReadyConfig,
     /// Whether a stop must see the event's DMS replication task reload the operations database before
     /// it destroys anything (`EVENT_TIER_FINAL_MIGRATION=required`, the default, or `off` for tiers
     /// without DMS).
@@ -397,6 +419,16 @@ impl Config {
             poll_interval: env.secs("EVENT_TIER_POLL_INTERVAL_SECS", 10)?,
             deadline_margin: env.secs("EVENT_TIER_DEADLINE_MARGIN_SECS", 60)?,
             slack_timeout: Duration::from_millis(env.parse("EVENT_TIER_SLACK_TIMEOUT_MS", 5000)?),
+            ready: ReadyConfig {
+                timeout: env.secs("EVENT_TIER_READY_TIMEOUT_SECS", 900)?,
+                interval: env.secs("EVENT_TIER_READY_INTERVAL_SECS", 15)?,
+                http: crate::readiness::HttpProbe {
+                    endpoint_override: env.optional("EVENT_TIER_READY_HTTP_ENDPOINT"),
+                    timeout: Duration::from_millis(
+                        env.parse("EVENT_TIER_READY_HTTP_TIMEOUT_MS", 5000)?,
+                    ),
+                },
+            },
             final_migration: match env.optional("EVENT_TIER_FINAL_MIGRATION").as_deref() {
                 None | Some("required") => true,
                 Some("off") => false,
@@ -412,6 +444,15 @@ impl Config {
                 .unwrap_or_else(|| "default".to_owned()),
         })
     }
+}
+
+/// When the tier counts as ready: every check of [`crate::readiness`] passed, within `timeout` of
+/// the apply's end, looked at every `interval`.
+#[derive(Debug, Clone)]
+pub struct ReadyConfig {
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub http: crate::readiness::HttpProbe,
 }
 
 /// The settings of a function that only posts to Slack (event-alarm): the webhook secret and the

@@ -58,6 +58,8 @@ pub enum Error {
     FollowUp(String),
     #[error("the invocation's deadline came first: {0}")]
     Deadline(String),
+    #[error("the tier is not ready: {0}")]
+    NotReady(String),
 }
 
 impl Error {
@@ -83,6 +85,7 @@ impl Error {
             Error::Module(_) => "Module",
             Error::Slack(_) => "Slack",
             Error::Migration(_) => "Migration",
+            Error::NotReady(_) => "NotReady",
             Error::FollowUp(_) => "FollowUp",
             Error::Deadline(_) => "Deadline",
         }

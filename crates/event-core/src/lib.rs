@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod migration;
 pub mod module;
 pub mod payload;
+pub mod readiness;
 pub mod records;
 pub mod roots;
 pub mod run;

@@ -88,6 +88,18 @@ impl RunId {
         self.action
     }
 
+    /// When the id was made (whole seconds since the Unix epoch), from its UTC time.
+    pub fn made_at(&self) -> Option<std::time::Duration> {
+        let compact = self.id.split('-').nth(1)?;
+        let at = jiff::civil::DateTime::strptime("%Y%m%dt%H%M%S", compact).ok()?;
+        let secs = at
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp()
+            .as_second();
+        u64::try_from(secs).ok().map(std::time::Duration::from_secs)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.id
     }
@@ -220,6 +232,8 @@ pub struct Poll {
     pub chunk: Vec<u8>,
     /// How long a finished run took on the runner (Terraform's own time), when it says.
     pub took: Option<Duration>,
+    /// When a finished run ended, as Unix time on the runner's clock, when it says (`ended_ms`).
+    pub ended: Option<Duration>,
 }
 
 /// The last run started on a runner.
@@ -312,6 +326,17 @@ mod tests {
         assert_eq!(RunId::parse("plan-20261124t211800-00ab12"), None);
         assert_eq!(RunId::parse("apply-X"), None);
         assert_eq!(RunId::parse(&format!("apply-{}", "a".repeat(60))), None);
+    }
+
+    #[test]
+    fn a_run_id_says_when_it_was_made() {
+        let r = RunId::parse("apply-20261124t211800-00ab12").unwrap();
+        // 2026-11-24T21:18:00Z
+        assert_eq!(
+            r.made_at(),
+            Some(std::time::Duration::from_secs(1_795_555_080))
+        );
+        assert_eq!(RunId::parse("apply-x-1").unwrap().made_at(), None);
     }
 
     #[test]

@@ -106,7 +106,7 @@ poll)
   changes=yes; [ -e "$dir/nochange" ] && changes=no
   took=""
   if [ -f "$dir/started_ns" ] && [ -f "$dir/ended_ns" ]; then
-    took=" took_ms=$((($(cat "$dir/ended_ns") - $(cat "$dir/started_ns")) / 1000000))"
+    took=" took_ms=$((($(cat "$dir/ended_ns") - $(cat "$dir/started_ns")) / 1000000)) ended_ms=$(($(cat "$dir/ended_ns") / 1000000))"
   fi
   if [ -f "$dir/exit" ]; then
     echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes$took"

@@ -78,7 +78,7 @@ run "functions_use_a_wildcard_resource_only_where_aws_accepts_nothing_else" {
         data.aws_iam_policy_document.functions_common.statement,
         data.aws_iam_policy_document.start.statement,
         data.aws_iam_policy_document.stop.statement,
-      ) : !contains(s.resources, "*") || contains(["VpcNetworkInterfaces", "XRay", "FindRunners", "FindTheReplicationTask", "FindLeftovers"], s.sid)
+      ) : !contains(s.resources, "*") || contains(["VpcNetworkInterfaces", "XRay", "FindRunners", "FindTheReplicationTask", "FindLeftovers", "TierReadinessTargetsAndConnections"], s.sid)
     ])
     error_message = "a function statement outside the unscopable Describe/ENI/X-Ray/tagging ones uses \"*\""
   }
@@ -88,13 +88,39 @@ run "functions_use_a_wildcard_resource_only_where_aws_accepts_nothing_else" {
         data.aws_iam_policy_document.functions_common.statement,
         data.aws_iam_policy_document.start.statement,
         data.aws_iam_policy_document.stop.statement,
-      ) : !contains(s.resources, "*") || alltrue([for a in s.actions : can(regex("^(ec2:(Describe|CreateNetworkInterface|DeleteNetworkInterface|AssignPrivate|UnassignPrivate)|xray:Put|dms:Describe|tag:GetResources)", a))])
+      ) : !contains(s.resources, "*") || alltrue([for a in s.actions : can(regex("^(ec2:(Describe|CreateNetworkInterface|DeleteNetworkInterface|AssignPrivate|UnassignPrivate)|xray:Put|dms:Describe|elasticloadbalancing:Describe|tag:GetResources)", a))])
     ])
     error_message = "a \"*\" statement holds an action that could be scoped"
   }
   assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.functions_common.statement : alltrue([for a in s.actions : !endswith(a, ":*")])])
     error_message = "the functions get no service-wide action"
+  }
+}
+
+# Readiness (docs/readiness.md) is read-only: event-start looks at the tier, it changes nothing there
+# but a DMS connection test, and only on the event tiers' own resources where AWS can scope it.
+run "event_start_only_reads_the_tiers_readiness" {
+  assert {
+    condition = sort(flatten([
+      for s in data.aws_iam_policy_document.start.statement : s.actions if startswith(s.sid, "TierReadiness")
+      ])) == sort([
+      "dms:DescribeConnections", "dms:TestConnection", "ecs:DescribeServices",
+      "elasticloadbalancing:DescribeTargetHealth", "rds:DescribeDBInstances", "scheduler:GetSchedule",
+    ])
+    error_message = "event-start's readiness statements hold exactly the six read or test actions"
+  }
+  assert {
+    condition = alltrue([
+      for s in data.aws_iam_policy_document.start.statement :
+      alltrue([for r in s.resources : r == "*" || can(regex("event-tier-\\*|:endpoint:\\*$|:rep:\\*$", r))])
+      if startswith(s.sid, "TierReadiness")
+    ])
+    error_message = "readiness reads only the event tiers' resources (event-tier-*) where AWS can scope it"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.stop.statement : s if startswith(s.sid, "TierReadiness")]) == 0
+    error_message = "event-stop does not check readiness"
   }
 }
 

@@ -206,6 +206,34 @@ run "tier" {
   }
 }
 
+# What event-start checks before it calls the tier ready: every check names this tier's own
+# resources, and the URL is the health check's path through the load balancer.
+run "the_readiness_output_names_what_event_start_checks" {
+  command = apply
+
+  variables {
+    timezone = "Asia/Seoul"
+    opens_at = "2026-12-19T09:00:00"
+  }
+
+  assert {
+    condition = output.readiness == {
+      cluster                  = aws_ecs_cluster.this.name
+      service                  = "event-tier-winter-sale-2026"
+      target_group_arn         = aws_lb_target_group.this.arn
+      url                      = "http://mock-123456789.us-east-1.elb.amazonaws.com/"
+      db_instance              = "event-tier-winter-sale-2026"
+      dms_replication_instance = aws_dms_replication_instance.this.replication_instance_arn
+      dms_endpoints            = { source = aws_dms_endpoint.source.endpoint_arn, target = aws_dms_endpoint.target.endpoint_arn }
+      first_migration_schedule = "event-tier-winter-sale-2026-dms-first"
+      first_migration_group    = aws_scheduler_schedule.first_migration.group_name
+      opens_at                 = "2026-12-19T09:00:00"
+      timezone                 = "Asia/Seoul"
+    }
+    error_message = "the readiness output names the service, target group, health URL, database, DMS endpoints, first schedule and opening: ${jsonencode(output.readiness)}"
+  }
+}
+
 # A new run of the tier (the same event id after a destroy, or another event) gets a new final
 # snapshot name: the snapshot of the earlier run is kept, so the names must not collide.
 run "a_recreated_tier_gets_a_new_final_snapshot_name" {

@@ -45,6 +45,8 @@ pub struct Deps {
     pub notifier: Arc<dyn Notifier>,
     pub migrations: Arc<dyn Migrations>,
     pub inventory: Arc<dyn Inventory>,
+    /// The tier's readiness checks (event-start's success).
+    pub probes: Arc<dyn crate::readiness::Probes>,
     /// None when `EVENT_TIER_FOLLOW_UP_ROLE_ARN` is unset: work that outlives the function then fails
     /// the invocation, saying how to pick it up by hand.
     pub follow_ups: Option<Arc<dyn FollowUps>>,
@@ -125,6 +127,10 @@ impl Deps {
             )),
             inventory: Arc::new(crate::inventory::TaggingInventory::new(
                 aws_sdk_resourcegroupstagging::Client::new(sdk),
+            )),
+            probes: Arc::new(crate::readiness::AwsProbes::new(
+                sdk,
+                config.ready.http.clone(),
             )),
             follow_ups: config.follow_up_role_arn.clone().map(|role| {
                 Arc::new(crate::followup::SchedulerFollowUps::new(

@@ -104,6 +104,7 @@ impl Flow<'_> {
                         changes,
                         tail: render_tail(&tail),
                         took: poll.took,
+                        ended: poll.ended,
                     }));
                 }
                 RunState::Lost | RunState::Unknown => {

@@ -64,7 +64,7 @@ impl Flow<'_> {
             .map_or(boot_left, |r| r.saturating_sub(cfg.deadline_margin));
         let not_yet = |what: &str| {
             FlowError::new(
-                Stage::Ready,
+                Stage::Boot,
                 Error::Deadline(format!(
                     "runner {} is not {what} yet and may still take {}s",
                     runner.instance_id,
@@ -141,7 +141,7 @@ impl Flow<'_> {
             let has_runs = match host
                 .ready_and_last()
                 .await
-                .map_err(|e| FlowError::new(Stage::Ready, e))?
+                .map_err(|e| FlowError::new(Stage::Boot, e))?
             {
                 (Readiness::Ready, last) => break last,
                 (Readiness::NotReady { has_runs }, _) => has_runs,
@@ -160,7 +160,7 @@ impl Flow<'_> {
             };
             if has_runs {
                 return Err(FlowError::new(
-                    Stage::Ready,
+                    Stage::Boot,
                     err("answers but is not ready, though it ran runs before: it is kept (a run may be in progress); look at /var/log/event-tier-runner.log on it".into()),
                 ));
             }
@@ -168,7 +168,7 @@ impl Flow<'_> {
                 "not ready {}s after launch: its user data did not finish (/var/log/event-tier-runner.log on it)",
                 cfg.runner.ready_timeout.as_secs()
             ));
-            return Err(self.discard(&runner, Stage::Ready, e).await);
+            return Err(self.discard(&runner, Stage::Boot, e).await);
         };
         Ok(Link {
             host,

@@ -12,6 +12,7 @@ mod invocation;
 mod learned;
 mod link;
 mod outcome;
+mod ready;
 mod report;
 mod retire;
 mod run;

@@ -16,6 +16,9 @@ pub enum Stage {
     Runner,
     Key,
     Ssh,
+    /// The runner's boot: its user data done (`.ready`).
+    Boot,
+    /// The tier's readiness after its apply (`crate::readiness`).
     Ready,
     Migrate,
     Prepare,
@@ -34,6 +37,7 @@ impl Stage {
             Stage::Runner => "runner",
             Stage::Key => "key",
             Stage::Ssh => "ssh",
+            Stage::Boot => "boot",
             Stage::Ready => "ready",
             Stage::Migrate => "migrate",
             Stage::Prepare => "prepare",
@@ -164,6 +168,9 @@ pub struct Outcome {
     /// The schedule that will invoke the function again for an `in_progress` run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<String>,
+    /// A start's readiness checks, as the last look saw them (empty: none declared or not checked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<crate::readiness::Seen>,
     #[serde(flatten)]
     pub told: Told,
 }
@@ -183,6 +190,7 @@ mod tests {
             message: "Apply complete".into(),
             leftovers: Vec::new(),
             follow_up: None,
+            readiness: Vec::new(),
             told: Told::Told,
         };
         let v = serde_json::to_value(&o).unwrap();

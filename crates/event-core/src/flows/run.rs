@@ -68,6 +68,9 @@ pub(crate) struct Finished {
     pub tail: String,
     /// Terraform's own time on the runner, when the runner said (`took_ms`).
     pub took: Option<std::time::Duration>,
+    /// When it ended (Unix time, the runner's clock), when the runner said (`ended_ms`): readiness
+    /// is bounded from there, across follow-ups.
+    pub ended: Option<std::time::Duration>,
 }
 
 pub(crate) enum RunEnd {
@@ -145,6 +148,7 @@ impl<'a> Flow<'a> {
             message,
             leftovers: Vec::new(),
             follow_up: None,
+            readiness: Vec::new(),
             told,
         }
     }

@@ -4,6 +4,7 @@
 use tracing::info;
 
 use super::link::Link;
+use super::ready::Ready;
 use super::run::{Finished, Flow, RunEnd, Step, StepError};
 use super::{Deps, FlowError, Invocation, Outcome, Stage, Status};
 use crate::clock::human;
@@ -35,7 +36,7 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
             return Err(StepError::of_run(flow.runner_gone(&run), &run));
         };
         let mut link = flow.connect(&runner).await?;
-        return applied(flow, &mut link, &runner, run).await;
+        return applied(flow, &mut link, &runner, run, true).await;
     }
     let runner = flow.acquire().await?;
     let mut link = flow.connect(&runner).await?;
@@ -66,21 +67,30 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
             .into());
         }
     };
-    applied(flow, &mut link, &runner, run).await
+    applied(flow, &mut link, &runner, run, true).await
 }
 
-async fn applied(flow: &Flow<'_>, link: &mut Link, runner: &Runner, run: RunId) -> Step<Outcome> {
+/// Sees the apply `run` through and reports it; `ready`: its success waits for the tier's readiness.
+async fn applied(
+    flow: &Flow<'_>,
+    link: &mut Link,
+    runner: &Runner,
+    run: RunId,
+    ready: bool,
+) -> Step<Outcome> {
     match flow.see_through(link, &run).await? {
         RunEnd::HandedOver(o) => Ok(o),
-        RunEnd::Finished(f) => report_apply(flow, &runner.instance_id, run, f).await,
+        RunEnd::Finished(f) => report_apply(flow, &runner.instance_id, run, f, ready).await,
     }
 }
 
 /// An apply that ended unreported (its invocations could not hand it over) is told, once: the
-/// next start or stop on its runner finds it.
+/// next start or stop on its runner finds it. Its readiness is the next run's to check.
 pub(super) async fn tell_ended(flow: &Flow<'_>, link: &mut Link, runner: &Runner, run: RunId) {
     let told = match run.action() {
-        Action::Apply => applied(flow, link, runner, run.clone()).await.map(drop),
+        Action::Apply => applied(flow, link, runner, run.clone(), false)
+            .await
+            .map(drop),
         // A destroy that ended with the tier still up failed: told as such.
         Action::Destroy => match flow.see_through(link, &run).await {
             Ok(super::run::RunEnd::Finished(f)) if f.exit != 0 => Err(flow.run_failed(&run, f, "")),
@@ -96,15 +106,36 @@ pub(super) async fn tell_ended(flow: &Flow<'_>, link: &mut Link, runner: &Runner
 }
 
 /// Reports a finished apply, once across invocations (event-stop reports an apply it waited out).
+/// With `ready`, a successful apply is reported once the tier is ready (or fails at stage `ready`).
 pub(super) async fn report_apply(
     flow: &Flow<'_>,
     iid: &str,
     run: RunId,
     f: Finished,
+    ready: bool,
 ) -> Step<Outcome> {
     if f.exit != 0 {
         return Err(flow.run_failed(&run, f, ""));
     }
+    let checked = if ready {
+        match flow.await_ready(&run, iid, f.ended).await? {
+            Ready::HandedOver(o) => return Ok(o),
+            Ready::Passed { seen, opening } => Some((seen, opening)),
+        }
+    } else {
+        None
+    };
+    let (ready_said, checks) = match &checked {
+        Some((seen, _)) if seen.is_empty() => (
+            ", ready (the module declares no readiness checks)".to_owned(),
+            String::new(),
+        ),
+        Some((seen, opening)) => (
+            format!(", ready: {} checks passed", seen.len()),
+            super::ready::told(seen, *opening),
+        ),
+        None => (String::new(), String::new()),
+    };
     let took = human(flow.started.elapsed());
     let (status, message, text) = if f.changes {
         let what = super::summary(&f.tail).unwrap_or_else(|| "Apply complete".into());
@@ -113,14 +144,14 @@ pub(super) async fn report_apply(
             None => String::new(),
         };
         let text = format!(
-            ":white_check_mark: event-tier *{}*: start succeeded in {took}: {what}{terraform} (run `{run}`, runner `{iid}`)",
+            ":white_check_mark: event-tier *{}*: start succeeded in {took}{ready_said}: {what}{terraform} (run `{run}`, runner `{iid}`){checks}",
             flow.event
         );
         (Status::Applied, what, text)
     } else {
         let msg = "the event tier is already up: nothing changed".to_owned();
         let text = format!(
-            ":information_source: event-tier *{}*: start: {msg}, checked in {took} (run `{run}`, runner `{iid}`)",
+            ":information_source: event-tier *{}*: start: {msg}, checked in {took}{ready_said} (run `{run}`, runner `{iid}`){checks}",
             flow.event
         );
         (Status::AlreadyUp, msg, text)
@@ -128,7 +159,9 @@ pub(super) async fn report_apply(
     let told = flow
         .report_run_offering(&run, &text, super::report::Offer::KeepOrStop)
         .await;
-    Ok(flow.outcome(status, Some(run), Some(iid.to_owned()), message, told))
+    let mut o = flow.outcome(status, Some(run), Some(iid.to_owned()), message, told);
+    o.readiness = checked.map(|(seen, _)| seen).unwrap_or_default();
+    Ok(o)
 }
 
 /// A start that meets the event's destroy (a late retry after the stop): it must not re-create the

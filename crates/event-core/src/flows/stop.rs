@@ -173,9 +173,14 @@ async fn wait_out(
     match flow.follow(link, apply).await {
         // Told here, once: the start's follow-up may find the runner gone by the time it comes.
         Ok(Followed::Finished(f)) => {
-            if let Err(e) =
-                super::start::report_apply(flow, runner.instance_id.as_str(), apply.clone(), f)
-                    .await
+            if let Err(e) = super::start::report_apply(
+                flow,
+                runner.instance_id.as_str(),
+                apply.clone(),
+                f,
+                false,
+            )
+            .await
             {
                 let text = flow.failure_text(&e.error, Some(apply));
                 let offer = super::report::Offer::retry(apply.action());

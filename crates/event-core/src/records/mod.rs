@@ -107,6 +107,8 @@ pub trait Records: Send + Sync {
     async fn unmark_reported(&self, event: &EventId, key: &str) -> Result<()>;
     /// The number of resources in the event's Terraform state; None when there is no state.
     async fn state_resources(&self, event: &EventId) -> Result<Option<usize>>;
+    /// The tier's `readiness` output in the event's state: None without a state or that output.
+    async fn readiness(&self, event: &EventId) -> Result<Option<crate::readiness::Tier>>;
     /// The last run started for the event (its runner may be gone since).
     async fn last_run(&self, event: &EventId) -> Result<Option<RunId>>;
     async fn set_last_run(&self, event: &EventId, run: &RunId) -> Result<()>;
@@ -297,6 +299,15 @@ impl Records for StateRecords {
                 message: format!("the state at {} is not a Terraform state", state_key(event)),
                 transient: false,
             })
+    }
+
+    async fn readiness(&self, event: &EventId) -> Result<Option<crate::readiness::Tier>> {
+        let Some(bytes) = self.read(&state_key(event)).await? else {
+            return Ok(None);
+        };
+        crate::readiness::Tier::from_state(&bytes).map_err(|why| {
+            crate::error::Error::Module(format!("the state at {}: {why}", state_key(event)))
+        })
     }
 
     async fn last_run(&self, event: &EventId) -> Result<Option<RunId>> {

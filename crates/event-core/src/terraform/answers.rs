@@ -89,11 +89,16 @@ pub(super) fn parse_poll(out: &[u8]) -> Result<Poll> {
         .get("took_ms")
         .and_then(|ms| ms.parse().ok())
         .map(Duration::from_millis);
+    let ended = fields
+        .get("ended_ms")
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis);
     Ok(Poll {
         state,
         stage,
         chunk,
         took,
+        ended,
     })
 }
 

@@ -53,6 +53,7 @@ impl Recorder {
             notifier: Arc::new(self.clone()),
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
+            probes: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
             ends: None,
         }
@@ -112,6 +113,9 @@ impl Records for Recorder {
     async fn unmark_reported(&self, _: &EventId, _: &str) -> Result<()> {
         Err(self.record("records.unmark_reported"))
     }
+    async fn readiness(&self, _: &EventId) -> Result<Option<crate::readiness::Tier>> {
+        Err(self.record("records.readiness"))
+    }
     async fn state_resources(&self, _: &EventId) -> Result<Option<usize>> {
         Err(self.record("records.state_resources"))
     }
@@ -146,6 +150,14 @@ impl Migrations for Recorder {
 impl Inventory for Recorder {
     async fn leftovers(&self, _: &EventId) -> Result<Vec<String>> {
         Err(self.record("inventory.leftovers"))
+    }
+}
+
+#[async_trait]
+impl crate::readiness::Probes for Recorder {
+    async fn look(&self, _: &crate::readiness::Tier, _: bool) -> Vec<crate::readiness::Seen> {
+        self.record("probes.look");
+        Vec::new()
     }
 }
 

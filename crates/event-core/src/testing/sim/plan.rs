@@ -33,6 +33,13 @@ pub(super) fn knobs(rng: &mut Rng) -> Knobs {
         2 => SlackMode::LandsThenTimesOut(0.3),
         _ => SlackMode::Healthy,
     };
+    // Readiness from a source of its own: the seeds' other draws stay as they were.
+    let mut own = Rng::new(rng.clone().next_u64() ^ 0x7ead);
+    if own.chance(0.5) {
+        // Past the bound of 15 minutes sometimes; past an invocation's deadline often.
+        k.ready = (0, 1200);
+        k.never_ready = if own.chance(0.3) { 0.3 } else { 0.0 };
+    }
     if rng.chance(0.3) {
         // Short runs: the interleavings of runs that end between two steps of a flow.
         k.apply = (5, 120);

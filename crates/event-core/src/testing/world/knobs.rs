@@ -69,6 +69,10 @@ pub struct Knobs {
     pub apply: (u64, u64),
     pub destroy: (u64, u64),
     pub load: (u64, u64),
+    /// Seconds a tier takes to pass its readiness checks after its apply.
+    pub ready: (u64, u64),
+    /// A tier whose service never gets its tasks running (it never becomes ready).
+    pub never_ready: f64,
 }
 
 impl Knobs {
@@ -91,6 +95,8 @@ impl Knobs {
             apply: (60, 2700),
             destroy: (60, 900),
             load: (30, 900),
+            ready: (0, 0),
+            never_ready: 0.0,
         }
     }
 }

@@ -131,6 +131,8 @@ struct State {
     violations: Vec<String>,
     /// When the stop that is being carried out was first requested, per event.
     stop_requested: BTreeMap<String, Instant>,
+    /// When each event's tier passes its readiness checks (None: never), from its first apply.
+    ready_at: BTreeMap<String, Option<Instant>>,
     /// When each key was last written conditionally.
     creates: BTreeMap<String, Instant>,
     next_id: u64,
@@ -274,8 +276,16 @@ impl World {
                             Action::Apply => TIER_RESOURCES,
                             Action::Destroy => 0,
                         };
+                        if n == 0 {
+                            st.ready_at.remove(&event);
+                        } else if !st.ready_at.contains_key(&event) {
+                            let mut rng = self.rng();
+                            let k = &self.inner.knobs;
+                            let at = (!rng.chance(k.never_ready)).then(|| now + rng.secs(k.ready));
+                            st.ready_at.insert(event.clone(), at);
+                        }
                         st.tiers.insert(event.clone(), n);
-                        st.objects.insert(state_key(&event), state_json(n));
+                        st.objects.insert(state_key(&event), state_json(&event, n));
                         if n == 0 {
                             st.stop_requested.remove(&event);
                         }
@@ -299,6 +309,7 @@ impl World {
             notifier: Arc::new(self.clone()),
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
+            probes: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
             ends: None,
         }
@@ -391,11 +402,18 @@ fn embedded_module() -> Module {
         .clone()
 }
 
-fn state_json(resources: usize) -> Vec<u8> {
+fn state_json(event: &str, resources: usize) -> Vec<u8> {
     let instances: Vec<Value> = (0..resources).map(|_| serde_json::json!({})).collect();
-    serde_json::to_vec(&serde_json::json!({
+    let mut state = serde_json::json!({
         "version": 4,
         "resources": [{ "mode": "managed", "type": "aws_ecs_service", "name": "tier", "instances": instances }],
-    }))
-    .expect("json")
+    });
+    if resources > 0 {
+        state["outputs"] = serde_json::json!({ "readiness": { "type": "object", "value": {
+            "cluster": format!("event-tier-{event}"),
+            "service": format!("event-tier-{event}"),
+            "first_migration_schedule": format!("event-tier-{event}-dms-first"),
+        }}});
+    }
+    serde_json::to_vec(&state).expect("json")
 }

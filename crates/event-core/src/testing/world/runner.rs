@@ -232,6 +232,7 @@ impl Host for FakeHost {
                 stage: RunStage::Unknown,
                 chunk: Vec::new(),
                 took: None,
+                ended: None,
             });
         };
         let state = match r.phase {
@@ -248,11 +249,17 @@ impl Host for FakeHost {
             .get(offset as usize..)
             .unwrap_or_default()
             .to_vec();
+        // The runner's clock: the wall-clock time of the run's end.
+        let ended = (r.phase == RunPhase::Done).then(|| {
+            crate::clock::since_epoch()
+                .saturating_sub(Instant::now().saturating_duration_since(r.ends))
+        });
         Ok(Poll {
             state,
             stage: r.stage,
             chunk,
             took: None,
+            ended,
         })
     }
 

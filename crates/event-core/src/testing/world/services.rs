@@ -252,3 +252,44 @@ impl FollowUps for World {
         Ok(name)
     }
 }
+
+#[async_trait]
+impl crate::readiness::Probes for World {
+    /// The service passes once the tier's time to be ready has come (never for a tier that never
+    /// gets ready); the first migration's schedule passes while the tier is up.
+    async fn look(
+        &self,
+        tier: &crate::readiness::Tier,
+        _fresh: bool,
+    ) -> Vec<crate::readiness::Seen> {
+        use crate::readiness::{Check, Seen};
+        self.latency().await;
+        let mut st = self.st();
+        self.settle(&mut st);
+        let event = tier
+            .service
+            .as_deref()
+            .and_then(|s| s.strip_prefix("event-tier-"))
+            .unwrap_or_default();
+        let up = st.tiers.get(event).copied().unwrap_or(0) > 0;
+        let ready = up
+            && st
+                .ready_at
+                .get(event)
+                .is_some_and(|at| at.is_some_and(|at| Instant::now() >= at));
+        let service = if ready {
+            Seen::pass(Check::Service, "2 of 2 tasks running, deployment completed")
+        } else {
+            Seen::fail(
+                Check::Service,
+                "0 of 2 tasks running, deployment in progress",
+            )
+        };
+        let first = if up {
+            Seen::pass(Check::FirstMigration, "schedule exists")
+        } else {
+            Seen::fail(Check::FirstMigration, "schedule does not exist")
+        };
+        vec![service, first]
+    }
+}

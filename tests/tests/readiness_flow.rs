@@ -1,0 +1,132 @@
+//! Readiness as the start's success, on the in-memory world (paused time): a tier that never gets
+//! ready fails the start at stage `ready`, naming the check and what it saw; one that gets ready
+//! after the invocation's deadline is handed over and reported ready by the follow-up, once. The
+//! same paths against the local stack's real tier are in `readiness.rs`.
+
+use std::time::Duration;
+
+use event_core::testing::sim;
+use event_core::testing::world::{Knobs, World};
+use event_core::{Deadline, Invocation, Stage, Status, Told};
+use serde_json::json;
+
+const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
+
+fn paused<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
+fn world(tweak: impl FnOnce(&mut Knobs)) -> World {
+    let mut k = Knobs::calm();
+    k.apply = (60, 60);
+    k.latency_ms = 10;
+    tweak(&mut k);
+    World::new(7, k).0
+}
+
+fn invocation(deadline: Duration) -> Invocation {
+    Invocation {
+        deadline: Deadline::after(deadline),
+        function_arn: Some(ARN.into()),
+    }
+}
+
+#[test]
+fn a_tier_that_never_gets_ready_fails_the_start_at_stage_ready_naming_the_check() {
+    paused(async {
+        let w = world(|k| k.never_ready = 1.0);
+        let deps = w.deps(sim::config());
+        let e = event_core::flows::start::run(
+            &deps,
+            json!({ "event_id": "flash-1" }),
+            invocation(Duration::from_secs(3600)),
+        )
+        .await
+        .expect_err("a tier that never gets ready fails the start");
+        assert_eq!(e.stage, Stage::Ready, "{e}");
+        let text = e.error.to_string();
+        assert!(
+            text.contains("service: 0 of 2 tasks running, deployment in progress"),
+            "{text}"
+        );
+        assert!(text.contains("15m 00s"), "the bound is named: {text}");
+        assert!(
+            !text.contains("first migration"),
+            "only the failing check: {text}"
+        );
+        let posts = w.posts();
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        assert!(posts[0].text.contains("ready"), "{}", posts[0].text);
+        assert!(
+            posts[0].text.contains("service: 0 of 2 tasks running"),
+            "Slack names the check: {}",
+            posts[0].text
+        );
+    });
+}
+
+#[test]
+fn a_tier_ready_after_the_deadline_is_reported_ready_by_the_follow_up_once() {
+    paused(async {
+        let w = world(|k| k.ready = (1000, 1000));
+        let deps = w.deps(sim::config());
+        let start = json!({ "event_id": "flash-1" });
+        let first =
+            event_core::flows::start::run(&deps, start, invocation(Duration::from_secs(900)))
+                .await
+                .expect("handed over");
+        assert_eq!(first.status, Status::InProgress, "{first:?}");
+        assert!(first.follow_up.is_some(), "{first:?}");
+        assert!(
+            first.message.contains("not ready yet (service: 0 of 2"),
+            "{first:?}"
+        );
+        assert!(
+            w.posts().is_empty(),
+            "nothing told before it is ready: {:?}",
+            w.posts()
+        );
+
+        let run = first.run_id.clone().expect("the apply's run");
+        let follow = json!({ "event_id": "flash-1", "follow": { "run_id": run.as_str() } });
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        let second = event_core::flows::start::run(
+            &deps,
+            follow.clone(),
+            invocation(Duration::from_secs(900)),
+        )
+        .await
+        .expect("ready");
+        assert_eq!(second.status, Status::Applied, "{second:?}");
+        let checks: Vec<(String, bool)> = second
+            .readiness
+            .iter()
+            .map(|s| (s.check.to_string(), s.passed))
+            .collect();
+        assert_eq!(
+            checks,
+            [("service".into(), true), ("first migration".into(), true)]
+        );
+        let posts = w.posts();
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        assert!(
+            posts[0].text.contains("start succeeded")
+                && posts[0].text.contains("ready: 2 checks passed"),
+            "{}",
+            posts[0].text
+        );
+
+        // The same follow-up delivered again: ready, and told once.
+        let again =
+            event_core::flows::start::run(&deps, follow, invocation(Duration::from_secs(900)))
+                .await
+                .expect("ready");
+        assert_eq!(again.told, Told::AlreadyTold, "{again:?}");
+        assert_eq!(w.posts().len(), 1);
+    });
+}
