@@ -76,6 +76,18 @@ resource "aws_vpc_security_group_egress_rule" "functions_https" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 
+# event-start's readiness check GETs each event tier's health path through its internet-facing load
+# balancer, whose listener is HTTP on 80 (docs/readiness.md). (The group's description predates it;
+# changing a description replaces the group.)
+resource "aws_vpc_security_group_egress_rule" "functions_http_to_event_tiers" {
+  security_group_id = aws_security_group.functions.id
+  description       = "readiness GET of the event tiers' load balancers (HTTP listener)"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
 resource "aws_vpc_security_group_egress_rule" "functions_ssh_to_runners" {
   security_group_id            = aws_security_group.functions.id
   description                  = "SSH to the event-tier runners"

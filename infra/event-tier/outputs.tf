@@ -50,6 +50,7 @@ output "readiness" {
   value = {
     cluster                  = aws_ecs_cluster.this.name
     service                  = aws_ecs_service.this.name
+    task_definition          = aws_ecs_task_definition.this.arn
     target_group_arn         = aws_lb_target_group.this.arn
     url                      = "http://${aws_lb.this.dns_name}${aws_lb_target_group.this.health_check[0].path}"
     db_instance              = aws_db_instance.this.identifier

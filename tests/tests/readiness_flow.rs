@@ -1,7 +1,8 @@
 //! Readiness as the start's success, on the in-memory world (paused time): a tier that never gets
 //! ready fails the start at stage `ready`, naming the check and what it saw; one that gets ready
 //! after the invocation's deadline is handed over and reported ready by the follow-up, once. The
-//! same paths against the local stack's real tier are in `readiness.rs`.
+//! same paths against the local stack's real tier are in `readiness.rs`. And an apply slower than
+//! its module's recorded applies is told "at risk" once.
 
 use std::time::Duration;
 
@@ -128,5 +129,50 @@ fn a_tier_ready_after_the_deadline_is_reported_ready_by_the_follow_up_once() {
                 .expect("ready");
         assert_eq!(again.told, Told::AlreadyTold, "{again:?}");
         assert_eq!(w.posts().len(), 1);
+    });
+}
+
+#[test]
+fn an_apply_slower_than_its_modules_history_is_told_at_risk_once_with_the_opening() {
+    paused(async {
+        let w = world(|k| k.apply = (600, 600));
+        let deps = w.deps(sim::config());
+        // Twenty applies of this module took a minute each: p95 60 s, at risk past 75 s.
+        let runs: Vec<serde_json::Value> = (0..20)
+            .map(|i| {
+                json!({ "event": "earlier", "run": format!("apply-20261101t000000-{i:06x}"),
+                        "action": "apply", "terraform_ms": 60_000, "at": "2026-11-01T00:00:00Z" })
+            })
+            .collect();
+        let key = event_core::history::key(&deps.module.hash());
+        event_core::records::Objects::put(&w, &key, json!({ "runs": runs }).to_string().as_bytes())
+            .await
+            .unwrap();
+        let out = event_core::flows::start::run(
+            &deps,
+            json!({ "event_id": "flash-1", "vars": { "opens_at": "2027-01-02T09:00:00", "timezone": "Asia/Seoul" } }),
+            invocation(Duration::from_secs(3600)),
+        )
+        .await
+        .expect("started");
+        assert_eq!(out.status, Status::Applied, "{out:?}");
+        let posts = w.posts();
+        let risk: Vec<&str> = posts
+            .iter()
+            .map(|p| p.text.as_str())
+            .filter(|t| t.contains("at risk"))
+            .collect();
+        assert_eq!(risk.len(), 1, "told once: {posts:?}");
+        assert!(
+            risk[0].contains(
+                "past the 1m 15s this module's applies take (p95 1m 00s × 1.25 over 20 applies)"
+            ) && risk[0].contains("opening at 2027-01-02T00:00:00Z"),
+            "{}",
+            risk[0]
+        );
+        assert!(
+            posts.last().unwrap().text.contains("start succeeded"),
+            "{posts:?}"
+        );
     });
 }

@@ -87,6 +87,18 @@ impl History {
     }
 }
 
+/// The module's history; None when there is none or it cannot be read (logged).
+pub async fn read(objects: &dyn Objects, module_hash: &str) -> Option<History> {
+    match objects.read(&key(module_hash)).await {
+        Ok(Some(body)) => serde_json::from_slice(&body).ok(),
+        Ok(None) => None,
+        Err(e) => {
+            warn!(error = %e, "cannot read the module's history");
+            None
+        }
+    }
+}
+
 /// Records a finished run and answers the module's history with it; None when the history could
 /// not be read or written (logged).
 pub async fn record(

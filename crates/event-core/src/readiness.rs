@@ -19,6 +19,9 @@ use serde::Deserialize;
 pub struct Tier {
     pub cluster: Option<String>,
     pub service: Option<String>,
+    /// The task definition the apply made (its ARN with revision): the service's primary
+    /// deployment must run it.
+    pub task_definition: Option<String>,
     pub target_group_arn: Option<String>,
     /// The health path through the load balancer: `http://<dns name>/<path>`.
     pub url: Option<String>,

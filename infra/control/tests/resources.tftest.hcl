@@ -170,6 +170,10 @@ run "functions_run_in_the_private_subnets_behind_their_own_security_group" {
     condition     = aws_vpc_security_group_egress_rule.functions_ssh_to_runners.referenced_security_group_id == "sg-0aaaaaaaaaaaaaaa1" && aws_vpc_security_group_egress_rule.functions_ssh_to_runners.from_port == 22
     error_message = "the functions may open SSH to the runners"
   }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.functions_http_to_event_tiers.from_port == 80 && aws_vpc_security_group_egress_rule.functions_http_to_event_tiers.to_port == 80 && aws_vpc_security_group_egress_rule.functions_http_to_event_tiers.ip_protocol == "tcp"
+    error_message = "event-start's readiness check reaches the tiers' HTTP listeners (port 80)"
+  }
 }
 
 run "runner_ssh_is_open_to_the_functions_security_group_only" {

@@ -220,6 +220,7 @@ run "the_readiness_output_names_what_event_start_checks" {
     condition = output.readiness == {
       cluster                  = aws_ecs_cluster.this.name
       service                  = "event-tier-winter-sale-2026"
+      task_definition          = aws_ecs_task_definition.this.arn
       target_group_arn         = aws_lb_target_group.this.arn
       url                      = "http://mock-123456789.us-east-1.elb.amazonaws.com/"
       db_instance              = "event-tier-winter-sale-2026"

@@ -48,6 +48,8 @@ impl Flow<'_> {
         let pause = self.pause();
         // Since when the runner has not answered, and how many new connections were tried.
         let mut lost: Option<(Instant, u32)> = None;
+        // What the module's history expects of an apply: past it, Slack hears "at risk" once.
+        let mut expected = self.expected(run).await;
         loop {
             let polled = match lost {
                 None => link.host().poll(run, offset, wait).await,
@@ -123,7 +125,14 @@ impl Flow<'_> {
                         told: Told::Nothing,
                     });
                 }
-                RunState::Running => {}
+                RunState::Running => {
+                    // Once late, said (or found said by another invocation): not asked again.
+                    if let Some(e) = &expected
+                        && self.warn_if_late(run, e).await
+                    {
+                        expected = None;
+                    }
+                }
             }
             if !self
                 .deadline

@@ -3,6 +3,7 @@
 //! follow-up invocation).
 
 mod acquire;
+mod at_risk;
 mod deferral;
 mod deps;
 mod final_load;

@@ -38,7 +38,12 @@ impl AwsProbes {
     }
 
     /// The service's running and desired counts and its primary deployment's rollout.
-    async fn service(&self, cluster: &str, service: &str) -> (Seen, Option<i32>) {
+    async fn service(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: Option<&str>,
+    ) -> (Seen, Option<i32>) {
         let out = match self
             .ecs
             .describe_services()
@@ -77,10 +82,23 @@ impl AwsProbes {
             None => "unknown".into(),
         };
         let saw = format!("{running} of {desired} tasks running, deployment {rollout_text}");
+        // A deployment rolled back (the circuit breaker) completes too, on the old revision.
+        let revision = primary.and_then(|d| d.task_definition());
+        let current = task_definition.is_none_or(|td| revision == Some(td));
+        let saw = if current {
+            saw
+        } else {
+            format!(
+                "{saw} of {}, not the applied {}",
+                revision.unwrap_or("no task definition"),
+                task_definition.unwrap_or_default()
+            )
+        };
         let passed = s.status() == Some("ACTIVE")
             && desired > 0
             && running >= desired
-            && rollout == Some(&DeploymentRolloutState::Completed);
+            && rollout == Some(&DeploymentRolloutState::Completed)
+            && current;
         let saw = match primary.and_then(|d| d.rollout_state_reason()) {
             Some(reason) if !passed && rollout == Some(&DeploymentRolloutState::Failed) => {
                 format!("{saw}: {reason}")
@@ -170,24 +188,18 @@ impl AwsProbes {
         }
     }
 
-    /// A connection test from the replication instance: started on a fresh look, read on each.
+    /// A connection test from the replication instance: started on a fresh look and again after
+    /// a failed one (its cause may have cleared), read on each look.
     async fn endpoint(&self, name: &str, instance: &str, endpoint: &str, fresh: bool) -> Seen {
         let check = Check::Dms(name.to_owned());
-        if fresh {
-            let started = self
-                .dms
-                .test_connection()
-                .replication_instance_arn(instance)
-                .endpoint_arn(endpoint)
-                .send()
-                .await;
-            // A test already under way is read like any other.
-            if let Err(e) = started {
-                let e = aws("dms", "TestConnection", e);
-                if !e.to_string().contains("InvalidResourceStateFault") {
-                    return Seen::fail(check, failed(e));
-                }
+        // Refused (the instance modifying, or a test under way): only a test now `testing` can be
+        // trusted, never an earlier `successful`.
+        let mut refused = None;
+        if fresh && let Err(e) = self.test(instance, endpoint).await {
+            if !e.to_string().contains("InvalidResourceStateFault") {
+                return Seen::fail(check, failed(e));
             }
+            refused = Some(e);
         }
         let filter = |name: &str, value: &str| {
             Filter::builder()
@@ -211,11 +223,22 @@ impl AwsProbes {
             c.endpoint_arn() == Some(endpoint) && c.replication_instance_arn() == Some(instance)
         });
         match c.and_then(|c| c.status()) {
+            Some(status) if status != "testing" && refused.is_some() => Seen::fail(
+                check,
+                format!(
+                    "no new connection test ({}), the last one {status}",
+                    failed(refused.expect("some"))
+                ),
+            ),
             Some("successful") => Seen::pass(check, "connection test successful"),
             Some("failed") => {
                 let why = c
                     .and_then(|c| c.last_failure_message())
                     .filter(|m| !m.is_empty());
+                // Tested again for the next look: the cause may clear within the bound.
+                if !fresh {
+                    let _ = self.test(instance, endpoint).await;
+                }
                 Seen::fail(
                     check,
                     format!("connection test failed: {}", why.unwrap_or("no message")),
@@ -224,6 +247,17 @@ impl AwsProbes {
             Some(other) => Seen::fail(check, format!("connection test {other}")),
             None => Seen::fail(check, "no connection test"),
         }
+    }
+
+    async fn test(&self, instance: &str, endpoint: &str) -> Result<(), crate::error::Error> {
+        self.dms
+            .test_connection()
+            .replication_instance_arn(instance)
+            .endpoint_arn(endpoint)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| aws("dms", "TestConnection", e))
     }
 
     async fn first_migration(&self, name: &str, group: &str) -> Seen {
@@ -269,7 +303,7 @@ impl Probes for AwsProbes {
         let service = async {
             match (&tier.cluster, &tier.service) {
                 (Some(c), Some(s)) => {
-                    let (seen, desired) = self.service(c, s).await;
+                    let (seen, desired) = self.service(c, s, tier.task_definition.as_deref()).await;
                     (Some(seen), desired)
                 }
                 _ => (None, None),

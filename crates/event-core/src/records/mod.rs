@@ -128,6 +128,11 @@ pub trait Records: Send + Sync {
     ) -> Option<crate::history::History> {
         None
     }
+    /// The module's history of runs; None when it is not kept (these records' fakes), absent or
+    /// unreadable.
+    async fn history(&self, _module_hash: &str) -> Option<crate::history::History> {
+        None
+    }
 }
 
 /// What a conditional create did.
@@ -331,6 +336,10 @@ impl Records for StateRecords {
         terraform: std::time::Duration,
     ) -> Option<crate::history::History> {
         crate::history::record(self.objects.as_ref(), module_hash, event, run, terraform).await
+    }
+
+    async fn history(&self, module_hash: &str) -> Option<crate::history::History> {
+        crate::history::read(self.objects.as_ref(), module_hash).await
     }
 
     async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>> {
