@@ -7,7 +7,10 @@ use event_core::testing::sim;
 
 /// Seeds that still break an invariant, each with what it shows (docs/testing.md, "Simulation").
 /// A seed that starts failing and is not here fails the test; so does one here that passes again.
-const KNOWN_OPEN: &[(u64, &str)] = &[];
+const KNOWN_OPEN: &[(u64, &str)] = &[(
+    5569,
+    "an invocation killed between the run's `reported` mark (its answer lost) and its post: the mark stands, nobody posts (a mark should say `posting` until the post landed, and be taken over when stale)",
+)];
 
 #[test]
 fn ten_thousand_seeds_keep_every_invariant_but_the_known_open_ones() {

@@ -24,11 +24,13 @@ pub(crate) struct Expected {
 }
 
 impl Flow<'_> {
-    /// What the module's history expects of `run`: only an apply of event-start, with a history.
+    /// What the module's history expects of `run`: only an apply of event-start, with a history,
+    /// for an event whose variables name its opening (without one there is nothing to be late for).
     pub(super) async fn expected(&self, run: &RunId) -> Option<Expected> {
         if run.action() != Action::Apply || self.action != Action::Apply {
             return None;
         }
+        self.opening()?;
         let history = self.deps.records.history(&self.deps.module.hash()).await?;
         let learned = history.learned(Action::Apply)?;
         let took = learned.p95.mul_f64(MARGIN);
