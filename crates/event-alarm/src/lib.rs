@@ -1,6 +1,10 @@
 //! The event-alarm Lambda handler: CloudWatch alarm notifications, delivered by SNS, posted to the
 //! Slack channel of event-start and event-stop.
 //!
+//! It also runs the watchdogs (`event_core::watch`): its own schedules invoke it at each event's
+//! opening and after its end with `{"watch": {...}}`, apart from event-start and event-stop, so that
+//! their failing does not silence the check.
+//!
 //! Each event tier has its own topic, `event-tier-<event_id>-alarms` (infra/event-tier), so the event
 //! is the topic's; the control plane's topic (function errors, dead letters) posts as `control`.
 
@@ -9,8 +13,79 @@ use std::sync::Arc;
 use aws_lambda_events::event::sns::{SnsEvent, SnsMessage};
 use event_core::payload::EventId;
 use event_core::slack::Notifier;
+use event_core::watch::{Watch, Watchdog};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
+
+/// The watchdogs' dependencies: built from the environment on the first watch (forwarding an
+/// alarm needs none of them, and does not fail when they cannot be built), or given (the tests).
+pub struct Watchers(tokio::sync::OnceCell<Watchdog>);
+
+impl Watchers {
+    pub fn from_env() -> Self {
+        Self(tokio::sync::OnceCell::new())
+    }
+
+    pub fn given(watchdog: Watchdog) -> Self {
+        Self(tokio::sync::OnceCell::new_with(Some(watchdog)))
+    }
+
+    async fn get(&self) -> Result<&Watchdog, Diagnostic> {
+        self.0
+            .get_or_try_init(Watchdog::from_env)
+            .await
+            .map_err(|e| diagnostic(&e))
+    }
+}
+
+/// One invocation: a watchdog's (`{"watch": {...}}`, from its schedule) or SNS's.
+pub async fn dispatch(
+    event: LambdaEvent<serde_json::Value>,
+    deps: &Deps,
+    watchers: &Watchers,
+) -> Result<serde_json::Value, Diagnostic> {
+    let (payload, context) = event.into_parts();
+    let result = if let Some(watch) = payload.get("watch") {
+        let watch: Watch = serde_json::from_value(watch.clone()).map_err(|e| {
+            diagnostic(&event_core::Error::Input(event_core::InputError::Field {
+                field: "watch".into(),
+                reason: e.to_string(),
+            }))
+        })?;
+        // Refused before the watchdog is built or anything is called.
+        watch.validate().map_err(|e| diagnostic(&e))?;
+        let arn = Some(context.invoked_function_arn.as_str()).filter(|a| !a.is_empty());
+        let verdict = watchers
+            .get()
+            .await?
+            .run(&watch, arn)
+            .await
+            .map_err(|e| diagnostic(&e))?;
+        serde_json::to_value(verdict)
+    } else {
+        let sns: SnsEvent = serde_json::from_value(payload).map_err(|e| Diagnostic {
+            error_type: "InvalidInput".into(),
+            error_message: format!("neither a watch nor an SNS event: {e}"),
+        })?;
+        serde_json::to_value(handle(LambdaEvent::new(sns, context), deps).await?)
+    };
+    result.map_err(|e| Diagnostic {
+        error_type: "Internal".into(),
+        error_message: e.to_string(),
+    })
+}
+
+/// The error as Lambda records it: its kind, `.Retryable` when running it again may succeed.
+fn diagnostic(e: &event_core::Error) -> Diagnostic {
+    Diagnostic {
+        error_type: if e.is_transient() {
+            format!("{}.Retryable", e.kind())
+        } else {
+            e.kind().to_owned()
+        },
+        error_message: e.to_string(),
+    }
+}
 
 /// What a reason or description may take of a Slack line; CloudWatch's reasons list every datapoint.
 const MAX_TEXT: usize = 400;
@@ -140,14 +215,10 @@ pub async fn handle(event: LambdaEvent<SnsEvent>, deps: &Deps) -> Result<Outcome
             state = n.state.as_deref().unwrap_or(""),
             "alarm notification"
         );
-        deps.notifier.post(&n.text).await.map_err(|e| Diagnostic {
-            error_type: if e.is_transient() {
-                format!("{}.Retryable", e.kind())
-            } else {
-                e.kind().to_owned()
-            },
-            error_message: e.to_string(),
-        })?;
+        deps.notifier
+            .post(&n.text)
+            .await
+            .map_err(|e| diagnostic(&e))?;
         posted.push(n);
     }
     Ok(Outcome { posted })
@@ -317,6 +388,58 @@ mod tests {
         );
         let err = handle(event, &failing).await.unwrap_err();
         assert_eq!(err.error_type, "Slack.Retryable");
+    }
+
+    #[tokio::test]
+    async fn dispatch_sends_sns_to_slack_and_refuses_a_bad_watch_before_building_the_watchdog() {
+        let sink = Arc::new(Sink::default());
+        let deps = Deps {
+            notifier: sink.clone(),
+        };
+        // Built from the environment on first use: this test's environment has none of it, so a
+        // watch that got as far as building the watchdog would fail with a configuration error.
+        let watchers = Watchers::from_env();
+        let sns = serde_json::to_value(sns_event(TOPIC, &alarm("ALARM", "OK"))).unwrap();
+        let out = dispatch(
+            LambdaEvent::new(sns, lambda_runtime::Context::default()),
+            &deps,
+            &watchers,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            out["posted"][0]["alarm"],
+            "event-tier-winter-sale-2026-alb-p99-latency"
+        );
+        assert_eq!(sink.posts.lock().unwrap().len(), 1);
+        for (watch, says) in [
+            (
+                serde_json::json!({ "event_id": "Winter_Sale", "expect": "ready" }),
+                "event_id",
+            ),
+            (
+                serde_json::json!({ "event_id": "winter-sale", "expect": "open" }),
+                "`watch` unknown variant `open`",
+            ),
+        ] {
+            let e = dispatch(
+                LambdaEvent::new(
+                    serde_json::json!({ "watch": watch }),
+                    lambda_runtime::Context::default(),
+                ),
+                &deps,
+                &watchers,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.error_type, "InvalidInput", "{}", e.error_message);
+            assert!(e.error_message.contains(says), "{}", e.error_message);
+        }
+        assert_eq!(
+            sink.posts.lock().unwrap().len(),
+            1,
+            "nothing posted for bad input"
+        );
     }
 
     #[test]

@@ -15,5 +15,9 @@ async fn serve() -> Result<(), Error> {
     let deps = event_alarm::Deps {
         notifier: Arc::new(slack),
     };
-    run(service_fn(|event| event_alarm::handle(event, &deps))).await
+    let watchers = event_alarm::Watchers::from_env();
+    run(service_fn(|event| {
+        event_alarm::dispatch(event, &deps, &watchers)
+    }))
+    .await
 }

@@ -230,6 +230,16 @@ pub const SETTINGS: &[Setting] = &[
         description: "how often the readiness checks are looked at again while one fails",
     },
     Setting {
+        name: "EVENT_TIER_WATCH_READY_SECS",
+        default: SettingDefault::Value("120"),
+        description: "how long the watchdog at the opening (event-alarm) looks at the readiness checks before it pages; event-alarm's timeout must exceed it",
+    },
+    Setting {
+        name: "EVENT_TIER_ALARM_TOPIC_ARN",
+        default: SettingDefault::Unset,
+        description: "SNS topic a watchdog's page goes to when Slack cannot be reached (event-alarm); unset: such a page fails the invocation only",
+    },
+    Setting {
         name: "EVENT_TIER_READY_HTTP_TIMEOUT_MS",
         default: SettingDefault::Value("5000"),
         description: "bound on the readiness check's GET of the health path through the load balancer",
@@ -295,6 +305,8 @@ pub struct Config {
     /// Role EventBridge Scheduler assumes to invoke a follow-up; unset: no follow-up is scheduled.
     pub follow_up_role_arn: Option<String>,
     pub follow_up_group: String,
+    /// Where a watchdog's page goes when Slack cannot be reached (`crate::watch`).
+    pub alarm_topic_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -422,6 +434,7 @@ impl Config {
             ready: ReadyConfig {
                 timeout: env.secs("EVENT_TIER_READY_TIMEOUT_SECS", 900)?,
                 interval: env.secs("EVENT_TIER_READY_INTERVAL_SECS", 15)?,
+                watch: env.secs("EVENT_TIER_WATCH_READY_SECS", 120)?,
                 http: crate::readiness::HttpProbe {
                     endpoint_override: env.optional("EVENT_TIER_READY_HTTP_ENDPOINT"),
                     timeout: Duration::from_millis(
@@ -442,6 +455,7 @@ impl Config {
             follow_up_group: env
                 .optional("EVENT_TIER_FOLLOW_UP_SCHEDULE_GROUP")
                 .unwrap_or_else(|| "default".to_owned()),
+            alarm_topic_arn: env.optional("EVENT_TIER_ALARM_TOPIC_ARN"),
         })
     }
 }
@@ -452,6 +466,8 @@ impl Config {
 pub struct ReadyConfig {
     pub timeout: Duration,
     pub interval: Duration,
+    /// How long the watchdog at the opening looks before it pages (`crate::watch`).
+    pub watch: Duration,
     pub http: crate::readiness::HttpProbe,
 }
 

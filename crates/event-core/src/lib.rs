@@ -26,6 +26,7 @@ pub mod slack_app;
 pub mod ssh;
 pub mod terraform;
 pub mod timing;
+pub mod watch;
 
 pub use config::Config;
 pub use error::{Error, InputError};

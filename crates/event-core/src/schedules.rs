@@ -76,6 +76,12 @@ pub fn remind_at_name(event: &EventId, at: OffsetDateTime) -> String {
     one_off_name("rem", event, at)
 }
 
+/// The one-off look of the down watchdog at `at`, when the end was moved later
+/// (`event-tier-wdg-<id>-<minute>`, `crate::watch`).
+pub fn watch_at_name(event: &EventId, at: OffsetDateTime) -> String {
+    one_off_name("wdg", event, at)
+}
+
 /// `event-tier-<kind>-<id>-<minute>`; `kind` is three characters, so the name fits 64.
 fn one_off_name(kind: &str, event: &EventId, at: OffsetDateTime) -> String {
     let minute = at.unix_timestamp().div_euclid(60).rem_euclid(100_000_000);
