@@ -1,5 +1,5 @@
 # event-alarm: posts CloudWatch alarm notifications to the Slack channel of event-start and
-# event-stop. Subscribed to the control plane's alarm topic here, and to each event tier's topic
+# event-stop, and runs the watchdogs (watchdogs.tf: its schedules, its permissions). Subscribed to the control plane's alarm topic here, and to each event tier's topic
 # (`event-tier-<event_id>-alarms`) by the tier itself (infra/event-tier/alarms.tf), which finds the
 # function in the platform parameter's observability settings (platform.tf).
 
@@ -77,7 +77,7 @@ data "aws_iam_policy_document" "alarm" {
 
 resource "aws_lambda_function" "alarm" {
   #checkov:skip=CKV_AWS_272:No AWS Signer profile in this project; the zip is built by the project's packaging and pinned by source_code_hash.
-  #checkov:skip=CKV_AWS_173:The environment holds a secret's ARN and a timeout, never a secret; the AWS-managed key encrypts it at rest.
+  #checkov:skip=CKV_AWS_173:The environment holds the functions' settings (ARNs, ids, a public host-key fingerprint), never a secret; the AWS-managed key encrypts it at rest.
   function_name = "${var.name}-alarm"
   description   = "event-tier: post CloudWatch alarm notifications (SNS) to Slack"
   role          = aws_iam_role.alarm.arn
@@ -88,14 +88,21 @@ resource "aws_lambda_function" "alarm" {
   filename         = var.alarm_zip_path
   source_code_hash = filebase64sha256(var.alarm_zip_path)
 
-  timeout                        = 30
+  # A watchdog at the opening looks for up to EVENT_TIER_WATCH_READY_SECS (120 s) before it pages.
+  timeout                        = 180
   memory_size                    = 128
   reserved_concurrent_executions = var.function_reserved_concurrency
 
+  # The functions' settings (the watchdogs read what event-start and event-stop read) but the Slack
+  # bot's: event-alarm posts through the webhook, whatever the functions use. And where a page goes
+  # when Slack cannot be reached.
   environment {
-    variables = {
-      EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN = aws_secretsmanager_secret.slack_webhook.arn
-    }
+    variables = merge({
+      for k, v in local.function_environment : k => v
+      if !contains(["EVENT_TIER_SLACK_BOT_TOKEN_SECRET_ARN", "EVENT_TIER_SLACK_CHANNEL", "EVENT_TIER_SLACK_BUTTONS"], k)
+      }, {
+      EVENT_TIER_ALARM_TOPIC_ARN = local.alarm_topic_arn
+    })
   }
 
   logging_config {

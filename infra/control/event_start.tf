@@ -20,53 +20,12 @@ resource "aws_iam_role_policy" "start" {
 }
 
 data "aws_iam_policy_document" "start" {
-  source_policy_documents = [data.aws_iam_policy_document.functions_common.json]
+  source_policy_documents = [data.aws_iam_policy_document.functions_common.json, data.aws_iam_policy_document.tier_readiness.json]
 
   statement {
     sid       = "OwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.start.arn}:*"]
-  }
-
-  # The tier's readiness after its apply (docs/readiness.md): read-only, on the event tiers' own
-  # resources (named event-tier-<event id>), but for the two calls that take no resource but "*".
-  statement {
-    sid       = "TierReadinessTargetsAndConnections"
-    actions   = ["elasticloadbalancing:DescribeTargetHealth", "dms:DescribeConnections"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "TierReadinessService"
-    actions   = ["ecs:DescribeServices"]
-    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/event-tier-*/event-tier-*"]
-  }
-
-  statement {
-    sid       = "TierReadinessDatabase"
-    actions   = ["rds:DescribeDBInstances"]
-    resources = ["arn:${local.partition}:rds:${local.region}:${local.account_id}:db:event-tier-*"]
-  }
-
-  statement {
-    sid     = "TierReadinessConnectionTests"
-    actions = ["dms:TestConnection"]
-    resources = [
-      "arn:${local.partition}:dms:${local.region}:${local.account_id}:endpoint:*",
-      "arn:${local.partition}:dms:${local.region}:${local.account_id}:rep:*",
-    ]
-
-    condition {
-      test     = "Null"
-      variable = "aws:ResourceTag/event-tier:event"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "TierReadinessFirstMigration"
-    actions   = ["scheduler:GetSchedule"]
-    resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/default/event-tier-*-dms-first"]
   }
 }
 

@@ -334,3 +334,47 @@ resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
   kms_master_key_id = aws_kms_key.control.arn
 }
+
+# The tier's readiness (docs/readiness.md), looked at by event-start after its apply and by the
+# watchdog at the opening (event-alarm, watchdogs.tf): read-only, on the event tiers' own resources
+# (named event-tier-<event id>), but for the two calls that take no resource but "*".
+data "aws_iam_policy_document" "tier_readiness" {
+  statement {
+    sid       = "TierReadinessTargetsAndConnections"
+    actions   = ["elasticloadbalancing:DescribeTargetHealth", "dms:DescribeConnections"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "TierReadinessService"
+    actions   = ["ecs:DescribeServices"]
+    resources = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/event-tier-*/event-tier-*"]
+  }
+
+  statement {
+    sid       = "TierReadinessDatabase"
+    actions   = ["rds:DescribeDBInstances"]
+    resources = ["arn:${local.partition}:rds:${local.region}:${local.account_id}:db:event-tier-*"]
+  }
+
+  statement {
+    sid     = "TierReadinessConnectionTests"
+    actions = ["dms:TestConnection"]
+    resources = [
+      "arn:${local.partition}:dms:${local.region}:${local.account_id}:endpoint:*",
+      "arn:${local.partition}:dms:${local.region}:${local.account_id}:rep:*",
+    ]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/event-tier:event"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "TierReadinessFirstMigration"
+    actions   = ["scheduler:GetSchedule"]
+    resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/default/event-tier-*-dms-first"]
+  }
+}

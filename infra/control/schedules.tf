@@ -20,6 +20,7 @@ locals {
       recurring         = try(e.recurring, false)
       reminder_minutes  = tonumber(try(e.reminder_minutes, 60))
       vars              = try(e.vars, {})
+      watchdogs         = tobool(try(e.watchdogs, true))
     }
   }
 
@@ -148,12 +149,12 @@ resource "aws_scheduler_schedule" "remind" {
   }
 }
 
-# The scheduler's role: invoke the event functions (and the Slack app, for the reminders) and
-# nothing else; dead letters to the queue.
+# The scheduler's role: invoke the event functions (the Slack app, for the reminders; event-alarm,
+# for the watchdogs) and nothing else; dead letters to the queue.
 
 resource "aws_iam_role" "scheduler" {
   name               = "${var.name}-scheduler"
-  description        = "EventBridge Scheduler: invoke ${var.name}-start, ${var.name}-stop and the Slack app's reminders"
+  description        = "EventBridge Scheduler: invoke ${var.name}-start, ${var.name}-stop, the Slack app's reminders and the watchdogs (${var.name}-alarm)"
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
 }
 
@@ -185,7 +186,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "InvokeTheEventFunctions"
     actions   = ["lambda:InvokeFunction"]
-    resources = concat([aws_lambda_function.start.arn, aws_lambda_function.stop.arn], [for f in aws_lambda_function.slack : f.arn])
+    resources = concat([aws_lambda_function.start.arn, aws_lambda_function.stop.arn, aws_lambda_function.alarm.arn], [for f in aws_lambda_function.slack : f.arn])
   }
 
   statement {

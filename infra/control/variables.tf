@@ -217,6 +217,8 @@ variable "events" {
                           the end, with buttons to extend, hold or stop now (0: no reminder;
                           dated events only)
       vars              = optional object of the event tier's variables (JSON scalars), default {}
+      watchdogs         = optional, default true: the watchdogs at the opening and after the end
+                          (watchdogs.tf; dated events only)
     Typed `any` on purpose: a map(object({vars = map(any)})) makes Terraform convert the vars of
     every event to one common type, so `desired_count = 4` would reach the function as "4" as soon
     as another event sets a string. The shape is checked by the validations below.
@@ -238,9 +240,9 @@ variable "events" {
 
   validation {
     condition = try(alltrue([for k, e in var.events :
-      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "reminder_minutes", "vars"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
+      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "reminder_minutes", "vars", "watchdogs"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
     ]), false)
-    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring, reminder_minutes and vars besides."
+    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring, reminder_minutes, vars and watchdogs besides."
   }
 
   validation {
@@ -252,9 +254,9 @@ variable "events" {
 
   validation {
     condition = try(alltrue([for k, e in var.events :
-      can(tobool(try(e.recurring, false))) && can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", try(e.timezone, "UTC")))
+      can(tobool(try(e.recurring, false))) && can(tobool(try(e.watchdogs, true))) && can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", try(e.timezone, "UTC")))
     ]), false)
-    error_message = "An event's recurring must be a bool and its timezone an IANA time zone name such as \"UTC\" or \"Asia/Seoul\"."
+    error_message = "An event's recurring and watchdogs must be bools and its timezone an IANA time zone name such as \"UTC\" or \"Asia/Seoul\"."
   }
 
   validation {
@@ -278,6 +280,18 @@ variable "events" {
       alltrue([for n, v in try(e.vars, {}) : can(regex("^[a-z][a-z0-9_]*$", n)) && v != null && can(tostring(v))])
     ]), false)
     error_message = "An event's vars must be an object of the event tier's variables (snake_case names) with scalar values (number, string or bool)."
+  }
+}
+
+variable "watchdog_grace_minutes" {
+  description = "How long after an event's end (as moved from Slack) its watchdog expects it down: the stop's final migration, destroy and checks must fit in it (watchdogs.tf)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.watchdog_grace_minutes >= 5 && var.watchdog_grace_minutes <= 1440 && floor(var.watchdog_grace_minutes) == var.watchdog_grace_minutes
+    error_message = "watchdog_grace_minutes must be a whole number from 5 to 1440."
   }
 }
 

@@ -103,7 +103,7 @@ run "functions_use_a_wildcard_resource_only_where_aws_accepts_nothing_else" {
 run "event_start_only_reads_the_tiers_readiness" {
   assert {
     condition = sort(flatten([
-      for s in data.aws_iam_policy_document.start.statement : s.actions if startswith(s.sid, "TierReadiness")
+      for s in data.aws_iam_policy_document.tier_readiness.statement : s.actions if startswith(s.sid, "TierReadiness")
       ])) == sort([
       "dms:DescribeConnections", "dms:TestConnection", "ecs:DescribeServices",
       "elasticloadbalancing:DescribeTargetHealth", "rds:DescribeDBInstances", "scheduler:GetSchedule",
@@ -112,7 +112,7 @@ run "event_start_only_reads_the_tiers_readiness" {
   }
   assert {
     condition = alltrue([
-      for s in data.aws_iam_policy_document.start.statement :
+      for s in data.aws_iam_policy_document.tier_readiness.statement :
       alltrue([for r in s.resources : r == "*" || can(regex("event-tier-\\*|:endpoint:\\*$|:rep:\\*$", r))])
       if startswith(s.sid, "TierReadiness")
     ])
@@ -121,6 +121,39 @@ run "event_start_only_reads_the_tiers_readiness" {
   assert {
     condition     = length([for s in data.aws_iam_policy_document.stop.statement : s if startswith(s.sid, "TierReadiness")]) == 0
     error_message = "event-stop does not check readiness"
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.start.source_policy_documents[1] == data.aws_iam_policy_document.tier_readiness.json && length(data.aws_iam_policy_document.alarm_watchdogs.source_policy_documents) == 1 && data.aws_iam_policy_document.alarm_watchdogs.source_policy_documents[0] == data.aws_iam_policy_document.tier_readiness.json
+    error_message = "event-start, and the watchdog at the opening, look at the checks with the same statements"
+  }
+}
+
+# The watchdogs (event-alarm) look and page; they change nothing of a tier or a runner.
+run "the_watchdogs_only_look_page_and_schedule_their_next_look" {
+  assert {
+    condition = sort(distinct(flatten([
+      for s in data.aws_iam_policy_document.alarm_watchdogs.statement : s.actions if !startswith(s.sid, "TierReadiness")
+      ]))) == sort([
+      "ec2:DescribeInstances", "tag:GetResources", "s3:GetObject", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey",
+      "sns:Publish", "scheduler:GetSchedule", "scheduler:CreateSchedule", "iam:PassRole",
+    ])
+    error_message = "the watchdogs' own actions are reads, a publish to the alarm topic and their one-off schedule"
+  }
+  assert {
+    condition = flatten([
+      for s in data.aws_iam_policy_document.alarm_watchdogs.statement : s.resources if contains(s.actions, "scheduler:CreateSchedule")
+    ]) == ["arn:aws:scheduler:ap-northeast-2:123456789012:schedule/event-follow-ups/event-tier-wdg-*"]
+    error_message = "the one schedule it may make is its own next look (event-tier-wdg-*)"
+  }
+  assert {
+    condition = flatten([
+      for s in data.aws_iam_policy_document.alarm_watchdogs.statement : s.resources if contains(s.actions, "s3:GetObject")
+    ]) == ["arn:aws:s3:::event-tier-state-123456789012-ap-northeast-2/events/*"]
+    error_message = "it reads the event records, and writes none"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.alarm_watchdogs.statement : s if contains(s.actions, "secretsmanager:GetSecretValue")]) == 0
+    error_message = "no secret beyond the webhook's (event_alarm.tf)"
   }
 }
 
@@ -201,13 +234,13 @@ run "the_functions_terminate_only_runners" {
   assert {
     condition = alltrue([
       for d in [data.aws_iam_policy_document.start, data.aws_iam_policy_document.stop] :
-      length(d.source_policy_documents) == 1 && d.source_policy_documents[0] == data.aws_iam_policy_document.functions_common.json
+      d.source_policy_documents[0] == data.aws_iam_policy_document.functions_common.json
     ])
     error_message = "both functions terminate runners (functions_common): event-stop after the destroy, event-start one that never became usable"
   }
   assert {
-    condition     = data.aws_iam_policy_document.alarm.source_policy_documents == null && length([for s in data.aws_iam_policy_document.alarm.statement : s if contains(s.actions, "ec2:TerminateInstances")]) == 0
-    error_message = "event-alarm terminates nothing"
+    condition     = data.aws_iam_policy_document.alarm.source_policy_documents == null && length(flatten([for d in [data.aws_iam_policy_document.alarm, data.aws_iam_policy_document.alarm_watchdogs] : [for s in d.statement : s if contains(s.actions, "ec2:TerminateInstances")]])) == 0
+    error_message = "event-alarm (alarms and watchdogs) terminates nothing"
   }
 }
 

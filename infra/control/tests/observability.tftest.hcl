@@ -72,18 +72,22 @@ override_resource {
   values = { arn = "arn:aws:logs:ap-northeast-2:123456789012:log-group:/aws/lambda/event-alarm" }
 }
 
-run "the_alarm_forwarder_is_a_small_function_that_knows_only_the_webhook_secret" {
+run "the_alarm_forwarder_and_watchdogs_know_only_the_webhook_secret" {
   assert {
     condition = (
       aws_lambda_function.alarm.function_name == "event-alarm" && aws_lambda_function.alarm.runtime == "provided.al2023" &&
       aws_lambda_function.alarm.handler == "bootstrap" && aws_lambda_function.alarm.filename == "tests/fixtures/placeholder.zip" &&
-      aws_lambda_function.alarm.timeout == 30
+      aws_lambda_function.alarm.timeout == 180
     )
-    error_message = "event-alarm: provided.al2023 bootstrap from alarm_zip_path, 30 s"
+    error_message = "event-alarm: provided.al2023 bootstrap from alarm_zip_path, 180 s (the watchdog at the opening looks for 120 s)"
   }
   assert {
-    condition     = aws_lambda_function.alarm.environment[0].variables == tomap({ EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:event/slack-webhook-20261201-GhIjKl" })
-    error_message = "its only setting is the webhook secret's ARN"
+    condition = (
+      aws_lambda_function.alarm.environment[0].variables["EVENT_TIER_SLACK_WEBHOOK_SECRET_ARN"] == "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:event/slack-webhook-20261201-GhIjKl" &&
+      aws_lambda_function.alarm.environment[0].variables["EVENT_TIER_ALARM_TOPIC_ARN"] == local.alarm_topic_arn &&
+      aws_lambda_function.alarm.environment[0].variables["EVENT_TIER_STATE_BUCKET"] == aws_s3_bucket.state.id
+    )
+    error_message = "it posts through the webhook; a watchdog's page goes to the alarm topic when Slack cannot be reached; it reads the states"
   }
   assert {
     condition = (

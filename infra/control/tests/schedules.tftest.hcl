@@ -58,6 +58,13 @@ override_resource {
 }
 
 override_resource {
+  target = aws_lambda_function.alarm
+  values = {
+    arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm"
+  }
+}
+
+override_resource {
   target = aws_sqs_queue.dead_letters
   values = {
     arn = "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"
@@ -182,13 +189,14 @@ run "undeliverable_invocations_are_retried_then_dead_lettered_to_an_encrypted_qu
   }
 }
 
-run "scheduler_role_invokes_only_the_two_functions" {
+run "scheduler_role_invokes_only_the_event_functions_and_the_watchdogs" {
   assert {
     condition = [for s in data.aws_iam_policy_document.scheduler.statement : toset(s.resources) if contains(s.actions, "lambda:InvokeFunction")] == [toset([
       "arn:aws:lambda:ap-northeast-2:123456789012:function:event-start",
       "arn:aws:lambda:ap-northeast-2:123456789012:function:event-stop",
+      "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm",
     ])]
-    error_message = "lambda:InvokeFunction must name exactly the two functions"
+    error_message = "lambda:InvokeFunction must name exactly start, stop and alarm (the watchdogs)"
   }
   assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.scheduler.statement : !contains(s.resources, "*") && length(s.actions) == 1])
@@ -208,5 +216,62 @@ run "an_empty_events_map_schedules_nothing" {
   assert {
     condition     = length(aws_scheduler_schedule.start) == 0 && length(aws_scheduler_schedule.stop) == 0
     error_message = "no events, no schedules"
+  }
+}
+
+run "each_dated_event_has_a_watchdog_at_its_opening_and_one_after_its_end_plus_the_grace" {
+  assert {
+    condition     = aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression == "at(2026-12-19T09:00:00)" && aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the ready watchdog fires at the opening itself, in the event's zone: ${aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression == "at(2026-12-21T23:30:00)" && aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the down watchdog fires 30 minutes (the default grace) after the end: ${aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.watch_ready["new-year-flash"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "ready" } }
+    error_message = "the ready watchdog's payload: ${aws_scheduler_schedule.watch_ready["new-year-flash"].target[0].input}"
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.watch_down["new-year-flash"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "down", grace_minutes = 30 } }
+    error_message = "the down watchdog's payload: ${aws_scheduler_schedule.watch_down["new-year-flash"].target[0].input}"
+  }
+  assert {
+    condition     = alltrue([for s in concat(values(aws_scheduler_schedule.watch_ready), values(aws_scheduler_schedule.watch_down)) : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm" && s.target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"])
+    error_message = "the watchdogs invoke event-alarm, not the functions they watch, and dead-letter as the others"
+  }
+  assert {
+    condition     = !contains(keys(aws_scheduler_schedule.watch_ready), "saturday-deals") && !contains(keys(aws_scheduler_schedule.watch_down), "saturday-deals")
+    error_message = "a recurring event names no single opening: no watchdogs"
+  }
+}
+
+run "the_grace_crosses_midnight_and_an_event_may_turn_its_watchdogs_off" {
+  variables {
+    watchdog_grace_minutes = 90
+    events = {
+      late = {
+        start = "2026-12-19T20:00:00"
+        end   = "2026-12-31T23:00:00"
+      }
+      quiet = {
+        start     = "2026-12-19T20:00:00"
+        end       = "2026-12-19T23:00:00"
+        watchdogs = false
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.watch_down["late"].schedule_expression == "at(2027-01-01T00:30:00)"
+    error_message = "90 minutes after 2026-12-31T23:00 is 2027-01-01T00:30: ${aws_scheduler_schedule.watch_down["late"].schedule_expression}"
+  }
+  assert {
+    condition     = keys(aws_scheduler_schedule.watch_ready) == ["late"] && keys(aws_scheduler_schedule.watch_down) == ["late"]
+    error_message = "watchdogs = false: none for that event"
+  }
+  assert {
+    condition     = length(aws_scheduler_schedule.start) == 2
+    error_message = "turning the watchdogs off leaves the event's start and stop"
   }
 }
