@@ -408,7 +408,9 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
             "saturday-deals-start",
             "saturday-deals-stop",
             "winter-sale-2026-start",
-            "winter-sale-2026-stop"
+            "winter-sale-2026-stop",
+            "winter-sale-2026-watch-down",
+            "winter-sale-2026-watch-ready"
         ]
     );
     let expected = [
@@ -423,6 +425,19 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
             "at(2026-12-21T23:00:00)",
             "stop_function_arn",
             json!({ "event_id": "winter-sale-2026", "vars": { "desired_count": 4, "max_count": 20 } }),
+        ),
+        // The watchdogs (event-alarm): at the opening, and 30 minutes after the end.
+        (
+            "winter-sale-2026-watch-ready",
+            "at(2026-12-19T09:00:00)",
+            "alarm_function_arn",
+            json!({ "watch": { "event_id": "winter-sale-2026", "expect": "ready" } }),
+        ),
+        (
+            "winter-sale-2026-watch-down",
+            "at(2026-12-21T23:30:00)",
+            "alarm_function_arn",
+            json!({ "watch": { "event_id": "winter-sale-2026", "expect": "down", "grace_minutes": 30 } }),
         ),
         (
             "saturday-deals-start",
