@@ -2,11 +2,14 @@
 //! into the functions): a start is ready only when every check passes; each check failing on its
 //! own fails the start at stage `ready`, naming the check and what it saw, in the error and in
 //! Slack; a tier that gets ready after the invocation's deadline is reported ready by the follow-up,
-//! once. What is not ready is made so through the emulator's readiness extension and the tiers'
+//! once; the watchdogs page at the opening and after the end in the cases they exist for and stay
+//! quiet otherwise. What is not ready is made so through the emulator's readiness extension and the tiers'
 //! site (local/EMULATOR-GAPS.md), as AWS would show it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use event_core::watch::{Expect, SnsPager, Watch, Watchdog};
 use event_core::{Deadline, Invocation, Stage, Status, Told};
 use event_tier_tests::{Stack, unique_event};
 use serde_json::{Value, json};
@@ -242,9 +245,176 @@ async fn the_real_tier_is_ready_only_when_every_check_passes_and_each_failing_ch
     assert_eq!(healed.status, Status::Applied, "{healed:?}");
     assert_eq!(checks(&healed), all);
 
+    // The watchdogs (event_core::watch) on the same tier: at the opening, quiet while it is ready,
+    // a page naming the check that fails; Slack failing, the page goes to the alarm topic (an
+    // SQS queue stands for the on-call's subscription); after the end, a page naming what is left
+    // while the tier is up, quiet once it is down.
+    let (dog, oncall) = watchdog(&stack, &event).await;
+    let watch = |expect| Watch {
+        event_id: event.clone(),
+        expect,
+        grace_minutes: 30,
+    };
+    let told = stack.slack(&event).len();
+    let v = dog
+        .run(&watch(Expect::Ready), None)
+        .await
+        .expect("a verdict");
+    assert!(v.ok && v.paged.is_none(), "{v:?}");
+    assert_eq!(v.seen.len(), CHECKS.len(), "{v:?}");
+    assert_eq!(stack.slack(&event).len(), told, "quiet when ready");
+    let full = json!({ "db_instance": { "id": s("db_instance"), "status": "storage-full" } });
+    stack.set_readiness(full).await;
+    let v = dog
+        .run(&watch(Expect::Ready), None)
+        .await
+        .expect("a verdict");
+    let saw = format!("database: {} is storage-full", s("db_instance"));
+    assert_eq!((v.ok, v.paged.as_deref()), (false, Some("slack")), "{v:?}");
+    assert_eq!(v.seen, vec![saw.clone()]);
+    let page = stack.slack(&event).last().unwrap().text.clone();
+    assert!(
+        page.contains(&format!(
+            "<!here> *{event}* is not ready at its opening (watchdog)\n• {saw}"
+        )),
+        "{page}"
+    );
+    stack
+        .slack_control(
+            "/_sink/fail",
+            json!({ "status": 500, "count": 10, "match": event }),
+        )
+        .await;
+    let v = dog
+        .run(&watch(Expect::Ready), None)
+        .await
+        .expect("a verdict");
+    assert_eq!(v.paged.as_deref(), Some("alarm topic"), "{v:?}");
+    let got = oncall.receive().await;
+    assert!(
+        got.contains("is not ready at its opening")
+            && got.contains(&saw)
+            && got.contains("(Slack could not be reached: "),
+        "{got}"
+    );
+    stack
+        .slack_control("/_sink/reset", json!({ "match": event }))
+        .await;
+    stack
+        .set_readiness(json!({ "db_instance": { "id": s("db_instance"), "status": "available" } }))
+        .await;
+    let v = dog
+        .run(&watch(Expect::Down), None)
+        .await
+        .expect("a verdict");
+    assert_eq!((v.ok, v.paged.as_deref()), (false, Some("slack")), "{v:?}");
+    let left = v.seen.join("\n");
+    assert!(left.contains("its Terraform state still holds "), "{left}");
+    assert!(
+        left.contains("runner i-") && left.contains(" is running"),
+        "{left}"
+    );
+    assert!(
+        left.contains(&format!(
+            "resources tagged event-tier:event={event} are left: arn:aws:"
+        )),
+        "{left}"
+    );
+
     // The stop takes the tier down.
     let stop = event_core::flows::stop::run(&deps, json!({ "event_id": event }), Deadline::none())
         .await
         .expect("stop");
     assert_eq!(stop.status, Status::Destroyed, "{stop:?}");
+    let told = stack.slack(&event).len();
+    let v = dog
+        .run(&watch(Expect::Down), None)
+        .await
+        .expect("a verdict");
+    assert!(
+        v.ok && v.paged.is_none() && v.seen.is_empty(),
+        "down: {v:?}"
+    );
+    assert_eq!(stack.slack(&event).len(), told, "quiet when down");
+}
+
+/// The on-call's subscription to the alarm topic: an SQS queue.
+struct OnCall {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl OnCall {
+    /// The next message published to the topic (raw delivery: the text as published).
+    async fn receive(&self) -> String {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .wait_time_seconds(2)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        out.messages()
+            .first()
+            .and_then(|m| m.body())
+            .expect("a message on the alarm topic")
+            .to_owned()
+    }
+}
+
+/// The watchdogs with the stack's dependencies and an alarm topic of their own, subscribed by a
+/// queue. One look at the opening (the readiness bound shorter than the interval).
+async fn watchdog(stack: &Stack, event: &str) -> (Watchdog, OnCall) {
+    let sns = aws_sdk_sns::Client::new(&stack.sdk);
+    let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
+    let topic = sns
+        .create_topic()
+        .name(format!("{event}-alarms"))
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn
+        .expect("a topic ARN");
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{event}-oncall"))
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("a queue URL");
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("the queue's ARN");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("Subscribe");
+    let deps = stack
+        .deps_with(|c| {
+            c.module_dir = None;
+            c.final_migration = false;
+            c.ready.watch = Duration::from_secs(3);
+        })
+        .await;
+    let dog = Watchdog {
+        deps,
+        pager: Some(Arc::new(SnsPager::new(sns, topic))),
+    };
+    (dog, OnCall { sqs, url })
 }
