@@ -10,55 +10,35 @@
 # reached. A recurring event has none: its cron expressions name no single opening.
 
 locals {
-  watchdogs = {
-    for id, e in local.events : id => {
-      ready = "at(${e.start})"
-      down  = "at(${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd("${e.end}Z", "${var.watchdog_grace_minutes}m"))})"
+  # By schedule name: when it fires, what it expects, what it says.
+  watchdogs = merge([
+    for id, e in local.events : {
+      "${id}-watch-ready" = {
+        event = id
+        at    = "at(${e.start})"
+        watch = { event_id = id, expect = "ready" }
+        about = "ready at its opening, ${e.start} ${e.timezone}"
+      }
+      "${id}-watch-down" = {
+        event = id
+        at    = "at(${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd("${e.end}Z", "${var.watchdog_grace_minutes}m"))})"
+        watch = { event_id = id, expect = "down", grace_minutes = var.watchdog_grace_minutes }
+        about = "down ${var.watchdog_grace_minutes} min after its end, ${e.end} ${e.timezone}"
+      }
     } if !e.recurring && e.watchdogs
-  }
+  ]...)
 }
 
-resource "aws_scheduler_schedule" "watch_ready" {
-  #checkov:skip=CKV_AWS_297:The payload is an event id and what to expect, no secret; an AWS-owned key encrypts it.
-  for_each = local.watchdogs
-
-  name        = "${each.key}-watch-ready"
-  group_name  = aws_scheduler_schedule_group.events.name
-  description = "event-tier watchdog: page unless ${each.key} is ready at its opening, ${local.events[each.key].start} ${local.events[each.key].timezone}"
-
-  schedule_expression          = each.value.ready
-  schedule_expression_timezone = local.events[each.key].timezone
-
-  flexible_time_window {
-    mode = "OFF"
-  }
-
-  target {
-    arn      = aws_lambda_function.alarm.arn
-    role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ watch = { event_id = each.key, expect = "ready" } })
-
-    retry_policy {
-      maximum_retry_attempts       = var.schedule_retry_attempts
-      maximum_event_age_in_seconds = var.schedule_max_event_age_seconds
-    }
-
-    dead_letter_config {
-      arn = aws_sqs_queue.dead_letters.arn
-    }
-  }
-}
-
-resource "aws_scheduler_schedule" "watch_down" {
+resource "aws_scheduler_schedule" "watch" {
   #checkov:skip=CKV_AWS_297:The payload is an event id, what to expect and a number of minutes, no secret; an AWS-owned key encrypts it.
   for_each = local.watchdogs
 
-  name        = "${each.key}-watch-down"
+  name        = each.key
   group_name  = aws_scheduler_schedule_group.events.name
-  description = "event-tier watchdog: page unless ${each.key} is down ${var.watchdog_grace_minutes} min after its end, ${local.events[each.key].end} ${local.events[each.key].timezone}"
+  description = "event-tier watchdog: page unless ${each.value.event} is ${each.value.about}"
 
-  schedule_expression          = each.value.down
-  schedule_expression_timezone = local.events[each.key].timezone
+  schedule_expression          = each.value.at
+  schedule_expression_timezone = local.events[each.value.event].timezone
 
   flexible_time_window {
     mode = "OFF"
@@ -67,7 +47,7 @@ resource "aws_scheduler_schedule" "watch_down" {
   target {
     arn      = aws_lambda_function.alarm.arn
     role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ watch = { event_id = each.key, expect = "down", grace_minutes = var.watchdog_grace_minutes } })
+    input    = jsonencode({ watch = each.value.watch })
 
     retry_policy {
       maximum_retry_attempts       = var.schedule_retry_attempts

@@ -221,27 +221,27 @@ run "an_empty_events_map_schedules_nothing" {
 
 run "each_dated_event_has_a_watchdog_at_its_opening_and_one_after_its_end_plus_the_grace" {
   assert {
-    condition     = aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression == "at(2026-12-19T09:00:00)" && aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
-    error_message = "the ready watchdog fires at the opening itself, in the event's zone: ${aws_scheduler_schedule.watch_ready["winter-sale-2026"].schedule_expression}"
+    condition     = aws_scheduler_schedule.watch["winter-sale-2026-watch-ready"].schedule_expression == "at(2026-12-19T09:00:00)" && aws_scheduler_schedule.watch["winter-sale-2026-watch-ready"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the ready watchdog fires at the opening itself, in the event's zone: ${aws_scheduler_schedule.watch["winter-sale-2026-watch-ready"].schedule_expression}"
   }
   assert {
-    condition     = aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression == "at(2026-12-21T23:30:00)" && aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
-    error_message = "the down watchdog fires 30 minutes (the default grace) after the end: ${aws_scheduler_schedule.watch_down["winter-sale-2026"].schedule_expression}"
+    condition     = aws_scheduler_schedule.watch["winter-sale-2026-watch-down"].schedule_expression == "at(2026-12-21T23:30:00)" && aws_scheduler_schedule.watch["winter-sale-2026-watch-down"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "the down watchdog fires 30 minutes (the default grace) after the end: ${aws_scheduler_schedule.watch["winter-sale-2026-watch-down"].schedule_expression}"
   }
   assert {
-    condition     = jsondecode(aws_scheduler_schedule.watch_ready["new-year-flash"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "ready" } }
-    error_message = "the ready watchdog's payload: ${aws_scheduler_schedule.watch_ready["new-year-flash"].target[0].input}"
+    condition     = jsondecode(aws_scheduler_schedule.watch["new-year-flash-watch-ready"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "ready" } }
+    error_message = "the ready watchdog's payload: ${aws_scheduler_schedule.watch["new-year-flash-watch-ready"].target[0].input}"
   }
   assert {
-    condition     = jsondecode(aws_scheduler_schedule.watch_down["new-year-flash"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "down", grace_minutes = 30 } }
-    error_message = "the down watchdog's payload: ${aws_scheduler_schedule.watch_down["new-year-flash"].target[0].input}"
+    condition     = jsondecode(aws_scheduler_schedule.watch["new-year-flash-watch-down"].target[0].input) == { watch = { event_id = "new-year-flash", expect = "down", grace_minutes = 30 } }
+    error_message = "the down watchdog's payload: ${aws_scheduler_schedule.watch["new-year-flash-watch-down"].target[0].input}"
   }
   assert {
-    condition     = alltrue([for s in concat(values(aws_scheduler_schedule.watch_ready), values(aws_scheduler_schedule.watch_down)) : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm" && s.target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"])
+    condition     = alltrue([for s in values(aws_scheduler_schedule.watch) : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-alarm" && s.target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"])
     error_message = "the watchdogs invoke event-alarm, not the functions they watch, and dead-letter as the others"
   }
   assert {
-    condition     = !contains(keys(aws_scheduler_schedule.watch_ready), "saturday-deals") && !contains(keys(aws_scheduler_schedule.watch_down), "saturday-deals")
+    condition     = length([for k in keys(aws_scheduler_schedule.watch) : k if startswith(k, "saturday-deals")]) == 0 && length(aws_scheduler_schedule.watch) == 4
     error_message = "a recurring event names no single opening: no watchdogs"
   }
 }
@@ -263,11 +263,11 @@ run "the_grace_crosses_midnight_and_an_event_may_turn_its_watchdogs_off" {
   }
 
   assert {
-    condition     = aws_scheduler_schedule.watch_down["late"].schedule_expression == "at(2027-01-01T00:30:00)"
-    error_message = "90 minutes after 2026-12-31T23:00 is 2027-01-01T00:30: ${aws_scheduler_schedule.watch_down["late"].schedule_expression}"
+    condition     = aws_scheduler_schedule.watch["late-watch-down"].schedule_expression == "at(2027-01-01T00:30:00)"
+    error_message = "90 minutes after 2026-12-31T23:00 is 2027-01-01T00:30: ${aws_scheduler_schedule.watch["late-watch-down"].schedule_expression}"
   }
   assert {
-    condition     = keys(aws_scheduler_schedule.watch_ready) == ["late"] && keys(aws_scheduler_schedule.watch_down) == ["late"]
+    condition     = join(",", sort(keys(aws_scheduler_schedule.watch))) == "late-watch-down,late-watch-ready"
     error_message = "watchdogs = false: none for that event"
   }
   assert {
