@@ -88,8 +88,9 @@ resource "aws_lambda_function" "alarm" {
   filename         = var.alarm_zip_path
   source_code_hash = filebase64sha256(var.alarm_zip_path)
 
-  # A watchdog at the opening looks for up to EVENT_TIER_WATCH_READY_SECS (120 s) before it pages.
-  timeout                        = 180
+  # A watchdog at the opening looks for up to EVENT_TIER_WATCH_READY_SECS (120 s) before it pages;
+  # then up to three Slack attempts and the alarm topic: a minute more.
+  timeout                        = tonumber(lookup(local.function_environment, "EVENT_TIER_WATCH_READY_SECS", "120")) + 60
   memory_size                    = 128
   reserved_concurrent_executions = var.function_reserved_concurrency
 

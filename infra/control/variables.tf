@@ -549,7 +549,7 @@ variable "create_dms_roles" {
 # Alarms.
 
 variable "alarm_topic_arn" {
-  description = "Existing SNS topic for the alarms; null: the module creates one (`<name>-alarms`; subscribe to it)."
+  description = "Existing SNS topic for the alarms; null: the module creates one (`<name>-alarms`; subscribe to it). The watchdogs publish to it when Slack cannot be reached: an existing topic must be unencrypted or use the control plane's KMS key (output kms_key_arn), the only key event-alarm may use."
   type        = string
   default     = null
 

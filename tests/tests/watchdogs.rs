@@ -128,6 +128,36 @@ fn at_the_opening_a_ready_event_is_quiet_and_one_not_ready_is_paged_naming_the_c
 }
 
 #[test]
+fn an_apply_that_has_not_finished_at_the_opening_is_paged() {
+    paused(async {
+        // A first apply that failed partway (or still runs): resources, but no `readiness` output.
+        let w = world(|_| {});
+        let event = EventId::parse("flash-1").unwrap();
+        let partial = json!({ "version": 4, "outputs": {}, "resources": [
+            { "mode": "managed", "type": "aws_lb", "name": "this", "instances": [{}] },
+            { "mode": "managed", "type": "aws_db_instance", "name": "this", "instances": [{}] },
+        ] });
+        Objects::put(
+            &w,
+            &event_core::records::state_key(&event),
+            partial.to_string().as_bytes(),
+        )
+        .await
+        .unwrap();
+        let topic = Arc::new(Topic::default());
+        let v = watchdog(&w, &topic)
+            .run(&watch(Expect::Ready), None)
+            .await
+            .expect("a verdict");
+        assert!(!v.ok, "{v:?}");
+        assert_eq!(
+            v.seen,
+            vec!["the tier's apply has not finished: its Terraform state holds 2 resources but not yet its `readiness` output".to_owned()]
+        );
+    });
+}
+
+#[test]
 fn a_tier_that_never_gets_ready_is_paged_after_the_watchdogs_own_bound() {
     paused(async {
         let w = world(|k| k.never_ready = 1.0);

@@ -208,6 +208,19 @@ fn clip(text: &str) -> String {
 pub async fn handle(event: LambdaEvent<SnsEvent>, deps: &Deps) -> Result<Outcome, Diagnostic> {
     let mut posted = Vec::new();
     for record in &event.payload.records {
+        // A watchdog's page that Slack refused, published on the control topic for its other
+        // subscribers: posting it again would fail again, and dead-letter an echo.
+        if record
+            .sns
+            .message_attributes
+            .contains_key(event_core::watch::PAGE_ATTRIBUTE)
+        {
+            lambda_runtime::tracing::info!(
+                subject = record.sns.subject.as_deref().unwrap_or(""),
+                "a watchdog's page on the alarm topic: not posted again"
+            );
+            continue;
+        }
         let n = notification(&record.sns);
         lambda_runtime::tracing::info!(
             event_id = %n.event,
@@ -440,6 +453,30 @@ mod tests {
             1,
             "nothing posted for bad input"
         );
+    }
+
+    #[tokio::test]
+    async fn a_watchdogs_page_echoed_by_the_alarm_topic_is_not_posted_again() {
+        let sink = Arc::new(Sink {
+            fail: true,
+            ..Sink::default()
+        });
+        let deps = Deps {
+            notifier: sink.clone(),
+        };
+        let mut event = sns_event(TOPIC, "the page");
+        event.records[0].sns.message_attributes.insert(
+            event_core::watch::PAGE_ATTRIBUTE.into(),
+            serde_json::from_value(serde_json::json!({ "Type": "String", "Value": "watchdog" }))
+                .unwrap(),
+        );
+        let out = handle(
+            LambdaEvent::new(event, lambda_runtime::Context::default()),
+            &deps,
+        )
+        .await
+        .expect("not posted, so not failed");
+        assert!(out.posted.is_empty(), "{out:?}");
     }
 
     #[test]

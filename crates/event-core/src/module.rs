@@ -56,6 +56,8 @@ pub struct Module {
     pub reserved: BTreeSet<String>,
     /// The variables' `validation` blocks, checked against a payload before any AWS call.
     pub validations: Validations,
+    /// The names of the module's outputs.
+    pub outputs: BTreeSet<String>,
 }
 
 impl Module {
@@ -102,6 +104,11 @@ impl Module {
         hex::encode(h.finalize())
     }
 
+    /// Whether the module declares the output `name` (the tier's `readiness`, `crate::watch`).
+    pub fn declares_output(&self, name: &str) -> bool {
+        self.outputs.contains(name)
+    }
+
     pub fn load(dir: Option<&Path>) -> Result<Self> {
         match dir {
             Some(d) => Self::from_dir(d),
@@ -116,12 +123,21 @@ impl Module {
         let mut variables = BTreeMap::new();
         let mut reserved = BTreeSet::new();
         let mut blocks = Vec::new();
+        let mut outputs = BTreeSet::new();
         for (name, content) in files.iter().filter(|(n, _)| n.ends_with(".tf")) {
             let text = std::str::from_utf8(content)
                 .map_err(|_| Error::Module(format!("{name} is not UTF-8")))?;
             let body: hcl::Body =
                 hcl::from_str(text).map_err(|e| Error::Module(format!("{name}: {e}")))?;
-            for block in body.into_blocks().filter(|b| b.identifier() == "variable") {
+            for block in body.into_blocks() {
+                if block.identifier() == "output"
+                    && let Some(label) = block.labels().first()
+                {
+                    outputs.insert(label.as_str().to_owned());
+                }
+                if block.identifier() != "variable" {
+                    continue;
+                }
                 let Some(label) = block.labels().first() else {
                     continue;
                 };
@@ -147,6 +163,7 @@ impl Module {
             variables,
             reserved,
             validations,
+            outputs,
         })
     }
 }

@@ -31,6 +31,8 @@ use crate::slack_app::{effective_end, rfc3339, scheduled_end};
 
 /// The grace period after the end when the schedule does not say.
 pub const DEFAULT_GRACE_MINUTES: u32 = 30;
+/// The SNS message attribute of a page published on the alarm topic (`crate::watch::SnsPager`).
+pub const PAGE_ATTRIBUTE: &str = "event-tier-page";
 /// How many leftover ARNs a page names (the rest are counted).
 const NAMED_LEFTOVERS: usize = 5;
 
@@ -113,11 +115,19 @@ impl Pager for SnsPager {
             .filter(|c| c.is_ascii() && !c.is_ascii_control())
             .take(100)
             .collect();
+        let page = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("watchdog")
+            .build()
+            .map_err(|e| Error::Config(format!("SNS message attribute: {e}")))?;
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(subject)
             .message(text)
+            // event-alarm is subscribed to this topic too: the attribute tells it this page
+            // already failed to reach Slack, so it is not posted (and failed) again.
+            .message_attributes(PAGE_ATTRIBUTE, page)
             .send()
             .await
             .map_err(|e| aws("sns", "Publish", e))?;
@@ -207,8 +217,14 @@ impl Watchdog {
             Err(e) => return Err(vec![format!("its Terraform state cannot be read: {e}")]),
         };
         let Some(tier) = tier else {
-            // No checks to look at: the tier is up when its state holds resources.
+            // No checks to look at. A module that declares them, whose state lacks them, has not
+            // finished an apply (one failed partway, or is still running): not ready. A module
+            // that declares none is up when its state holds resources.
+            let declares = self.deps.module.declares_output("readiness");
             return match records.state_resources(event).await {
+                Ok(Some(n)) if n > 0 && declares => Err(vec![format!(
+                    "the tier's apply has not finished: its Terraform state holds {n} resources but not yet its `readiness` output"
+                )]),
                 Ok(Some(n)) if n > 0 => Ok(Vec::new()),
                 Ok(_) => Err(vec![
                     "the tier is not up: the event has no Terraform state with resources".into(),
@@ -389,7 +405,7 @@ pub fn page_text(event: &EventId, watch: &Watch, findings: &[String]) -> String 
     }
     text.push_str(match watch.expect {
         Expect::Ready => "\nThe start's own messages say what it did. Runbook: \"Not ready at the opening\" (docs/runbook.md).",
-        Expect::Down => "\nThe stop's own messages say what it did; stop it again (`stop-now`, or invoke event-stop). Runbook: \"Not down after the end\" (docs/runbook.md).",
+        Expect::Down => "\nThe stop's own messages say what it did; stop it again (invoke event-stop). Runbook: \"Not down after the end\" (docs/runbook.md).",
     });
     text
 }
