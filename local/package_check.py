@@ -48,6 +48,10 @@ START_ENV = {
     "EVENT_TIER_RUNNER_ARTIFACTS_BUCKET": "check",
     "EVENT_TIER_RUNNER_TERRAFORM_SHA256": "0" * 64,
     "EVENT_TIER_RUNNER_PROVIDER_MIRROR_SHA256": "0" * 64,
+    # event-slack moves the events' stops and verifies requests: it refuses to start without these.
+    "EVENT_TIER_EVENTS_SCHEDULE_GROUP": "check-events",
+    "EVENT_TIER_FOLLOW_UP_ROLE_ARN": "arn:aws:iam::123456789012:role/check",
+    "EVENT_TIER_SLACK_SIGNING_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:signing",
 }
 
 

@@ -170,9 +170,56 @@ fn an_apply_slower_than_its_modules_history_is_told_at_risk_once_with_the_openin
             "{}",
             risk[0]
         );
+        let done = &posts.last().unwrap().text;
+        assert!(done.contains("start succeeded"), "{posts:?}");
+        // The lead this start had (its apply began weeks before the opening) covers the history.
         assert!(
-            posts.last().unwrap().text.contains("start succeeded"),
-            "{posts:?}"
+            done.contains("\nlead time ")
+                && done.contains(" before the opening: covers what this module's applies take 1m 15s (p95 1m 00s × 1.25 over 20 applies)"),
+            "{done}"
+        );
+    });
+}
+
+#[test]
+fn a_start_whose_lead_time_is_short_of_its_modules_applies_says_so() {
+    paused(async {
+        let w = world(|k| k.apply = (60, 60));
+        let deps = w.deps(sim::config());
+        // p95 10 min × 1.25 = 12m 30s, and the opening is 5 minutes away.
+        let runs: Vec<serde_json::Value> = (0..20)
+            .map(|i| {
+                json!({ "event": "earlier", "run": format!("apply-20261101t000000-{i:06x}"),
+                        "action": "apply", "terraform_ms": 600_000, "at": "2026-11-01T00:00:00Z" })
+            })
+            .collect();
+        let key = event_core::history::key(&deps.module.hash());
+        event_core::records::Objects::put(&w, &key, json!({ "runs": runs }).to_string().as_bytes())
+            .await
+            .unwrap();
+        let at = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+        let opens_at = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        );
+        let out = event_core::flows::start::run(
+            &deps,
+            json!({ "event_id": "flash-1", "vars": { "opens_at": opens_at, "timezone": "UTC" } }),
+            invocation(Duration::from_secs(3600)),
+        )
+        .await
+        .expect("started");
+        assert_eq!(out.status, Status::Applied, "{out:?}");
+        let done = w.posts().last().unwrap().text.clone();
+        assert!(
+            done.contains(":warning: lead time ")
+                && done.contains("m before the opening: short of what this module's applies take 12m 30s (p95 10m 00s × 1.25 over 20 applies); start earlier"),
+            "{done}"
         );
     });
 }

@@ -81,6 +81,29 @@ impl Flow<'_> {
         true
     }
 
+    /// Whether this run's lead (from its start to the event's opening) covers what the module's
+    /// applies take (p95 × [`MARGIN`]), as a line of the start's message: the learned lead time
+    /// the event's `lead_time_minutes` should give. None without an opening or a history.
+    pub(super) fn lead_time(&self, run: &RunId, e: &Expected) -> Option<String> {
+        let opening = self.opening()?;
+        let began = i64::try_from(run.made_at()?.as_secs()).ok()?;
+        let lead = Duration::from_secs(u64::try_from(opening - began).unwrap_or(0));
+        let take = format!(
+            "this module's applies take {} (p95 {} × {MARGIN} over {} applies)",
+            human(e.took),
+            human(e.learned.p95),
+            e.learned.runs
+        );
+        let lead_said = super::ready::human_long(lead);
+        Some(if lead >= e.took {
+            format!("\nlead time {lead_said} before the opening: covers what {take}")
+        } else {
+            format!(
+                "\n:warning: lead time {lead_said} before the opening: short of what {take}; start earlier (`lead_time_minutes` of the event in infra/control)"
+            )
+        })
+    }
+
     /// The event's opening as a Unix time, when its variables name it (`opens_at` in `timezone`).
     fn opening(&self) -> Option<i64> {
         let text = |k: &str| self.vars.get(k).and_then(|v| v.as_str()).map(str::to_owned);

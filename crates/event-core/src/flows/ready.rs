@@ -129,7 +129,7 @@ pub(super) fn told(seen: &[Seen], opening: Option<i64>) -> String {
 }
 
 /// `2h 05m`, `12m`, `45s`.
-fn human_long(d: Duration) -> String {
+pub(super) fn human_long(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s}s"),

@@ -143,8 +143,12 @@ pub(super) async fn report_apply(
             Some(t) => format!("; {t}"),
             None => String::new(),
         };
+        let lead = match flow.expected(&run).await {
+            Some(e) => flow.lead_time(&run, &e).unwrap_or_default(),
+            None => String::new(),
+        };
         let text = format!(
-            ":white_check_mark: event-tier *{}*: start succeeded in {took}{ready_said}: {what}{terraform} (run `{run}`, runner `{iid}`){checks}",
+            ":white_check_mark: event-tier *{}*: start succeeded in {took}{ready_said}: {what}{terraform} (run `{run}`, runner `{iid}`){lead}{checks}",
             flow.event
         );
         (Status::Applied, what, text)
