@@ -152,6 +152,7 @@ pub fn against(took: Duration, learned: Option<Learned>, action: Action) -> Stri
     let runs = match action {
         Action::Apply => "applies",
         Action::Destroy => "destroys",
+        Action::Plan => "plans",
     };
     match learned {
         Some(l) if l.runs > 1 => format!(

@@ -15,6 +15,7 @@ pub mod module;
 pub mod payload;
 pub mod readiness;
 pub mod records;
+pub mod rehearsal;
 pub mod roots;
 pub mod run;
 pub mod runner;

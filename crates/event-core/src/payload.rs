@@ -15,6 +15,8 @@ use crate::error::InputError;
 use crate::module::{Module, RESERVED_VARIABLES, Validations, VarType};
 
 mod json;
+mod rehearse;
+pub use rehearse::Rehearse;
 #[cfg(test)]
 mod tests;
 
@@ -93,6 +95,8 @@ pub struct Request {
     /// Stop only: destroy even if the final migration did not succeed.
     pub force: bool,
     pub follow: Option<FollowUp>,
+    /// Start only: a dress rehearsal instead of a start ([`crate::rehearsal`]).
+    pub rehearsal: Option<Rehearse>,
 }
 
 /// A payload as it arrived: the raw bytes of an invocation, or JSON already decoded (callers in
@@ -184,6 +188,7 @@ fn read(
         let allowed = match key.as_str() {
             "event_id" | "vars" | "follow" => true,
             "force" => purpose == Purpose::Stop,
+            "rehearsal" => purpose == Purpose::Start,
             _ => false,
         };
         if !allowed {
@@ -268,11 +273,13 @@ fn read(
     if let Some(validations) = validations {
         check_validations(validations, &event_id, &vars).map_err(|e| rename(e, &prefix))?;
     }
+    let rehearsal = rehearse::read(obj.get("rehearsal"), &field("rehearsal"))?;
     Ok(Request {
         event_id,
         vars,
         force,
         follow,
+        rehearsal,
     })
 }
 

@@ -18,6 +18,8 @@ use crate::module::Module;
 pub enum Action {
     Apply,
     Destroy,
+    /// The dress rehearsal's `terraform plan` ([`crate::rehearsal`]): reads, changes nothing.
+    Plan,
 }
 
 impl Action {
@@ -25,14 +27,16 @@ impl Action {
         match self {
             Action::Apply => "apply",
             Action::Destroy => "destroy",
+            Action::Plan => "plan",
         }
     }
 
-    /// The flow that runs this action: `start` or `stop`.
+    /// The flow that runs this action: `start`, `stop` or `rehearsal` (event-start's).
     pub fn flow(self) -> &'static str {
         match self {
             Action::Apply => "start",
             Action::Destroy => "stop",
+            Action::Plan => "rehearsal",
         }
     }
 }
@@ -75,6 +79,8 @@ impl RunId {
             Action::Apply
         } else if s.starts_with("destroy-") {
             Action::Destroy
+        } else if s.starts_with("plan-") {
+            Action::Plan
         } else {
             return None;
         };
@@ -306,6 +312,8 @@ pub trait Host: Send + Sync {
     async fn poll(&self, run: &RunId, offset: u64, wait: Duration) -> Result<Poll>;
     /// Takes the event's lock for good, so that no run can start before the runner is terminated.
     async fn retire(&self) -> Result<Retire>;
+    /// What a finished `plan` run planned: `terraform show -json` of it.
+    async fn plan_json(&self, run: &RunId) -> Result<Vec<u8>>;
 }
 
 #[cfg(test)]
@@ -323,7 +331,11 @@ mod tests {
             RunId::parse("destroy-20261124t211800-00ab12").map(|r| r.action()),
             Some(Action::Destroy)
         );
-        assert_eq!(RunId::parse("plan-20261124t211800-00ab12"), None);
+        assert_eq!(
+            RunId::parse("plan-20261124t211800-00ab12").map(|r| r.action()),
+            Some(Action::Plan)
+        );
+        assert_eq!(RunId::parse("show-20261124t211800-00ab12"), None);
         assert_eq!(RunId::parse("apply-X"), None);
         assert_eq!(RunId::parse(&format!("apply-{}", "a".repeat(60))), None);
     }

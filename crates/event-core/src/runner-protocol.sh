@@ -3,14 +3,18 @@
 # Uploaded by the functions for each run, as <workdir>/<event>/runs/<run-id>/runner.sh beside the
 # run's own copy of the module; every argument is a validated id, never free text.
 #
-#   runner.sh start <apply|destroy> <run-id>  prints "started <run-id>", or "busy <run-id>" when a run
+#   runner.sh start <apply|destroy|plan> <run-id>
+#                                             prints "started <run-id>", or "busy <run-id>" when a run
 #                                             of this event holds the lock, or "retired" once a stop
 #                                             retired the runner (it is about to be terminated)
 #   runner.sh poll <run-id> <offset> [wait]   prints one status line, then the run's log from <offset>;
 #                                             with [wait] (whole seconds, at most 60) it first waits up
 #                                             to that long for a running run to end (a long poll: the
 #                                             end is seen at once, not at the next poll)
-#   runner.sh exec <apply|destroy> <run-id>   the detached run itself (internal)
+#   runner.sh exec <apply|destroy|plan> <run-id>
+#                                             the detached run itself (internal); a plan (the
+#                                             rehearsal) takes no state lock, changes nothing and
+#                                             leaves `terraform show -json` of itself in plan.json
 set -u
 run_dir=$(cd "$(dirname "$0")" && pwd)
 here=$(cd "$run_dir/../.." && pwd)   # the event's directory: its lock, and which run holds it
@@ -83,6 +87,14 @@ exec)
     destroy)
       stage destroy
       tf destroy -input=false -no-color -auto-approve || code=$?
+      ;;
+    plan)
+      stage plan
+      terraform plan -input=false -no-color -lock=false -out=tfplan || code=$?
+      if [ "$code" -eq 0 ]; then
+        # Owner-only, and never in the log: a plan holds the variables' values.
+        (umask 077 && terraform show -json tfplan > "$dir/plan.json") || code=$?
+      fi
       ;;
     *) echo "unknown action $action"; code=2 ;;
     esac

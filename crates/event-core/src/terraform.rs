@@ -274,6 +274,11 @@ impl Host for SshHost {
         parse_poll(&out)
     }
 
+    async fn plan_json(&self, run: &RunId) -> Result<Vec<u8>> {
+        let path = shell_quote(&format!("{}/plan.json", self.run_dir(run)));
+        self.run("plan", &format!("cat {path}")).await
+    }
+
     async fn retire(&self) -> Result<Retire> {
         let d = shell_quote(&self.dir);
         let words = self

@@ -47,6 +47,8 @@ pub struct Deps {
     pub inventory: Arc<dyn Inventory>,
     /// The tier's readiness checks (event-start's success).
     pub probes: Arc<dyn crate::readiness::Probes>,
+    /// The account as the dress rehearsal reads it: quotas, image, AMI, secret.
+    pub lookups: Arc<dyn crate::rehearsal::Lookups>,
     /// None when `EVENT_TIER_FOLLOW_UP_ROLE_ARN` is unset: work that outlives the function then fails
     /// the invocation, saying how to pick it up by hand.
     pub follow_ups: Option<Arc<dyn FollowUps>>,
@@ -117,7 +119,7 @@ impl Deps {
                 aws_sdk_ec2::Client::new(sdk),
                 aws_sdk_ssm::Client::new(sdk),
                 config.runner.clone(),
-                region,
+                region.clone(),
             )),
             remote: Arc::new(crate::ssh::Ssh2Remote::new(config.runner.workdir.clone())),
             records: Arc::new(crate::records::StateRecords::new(objects)),
@@ -131,6 +133,11 @@ impl Deps {
             probes: Arc::new(crate::readiness::AwsProbes::new(
                 sdk,
                 config.ready.http.clone(),
+            )),
+            lookups: Arc::new(crate::rehearsal::AwsLookups::new(
+                sdk,
+                config.runner.clone(),
+                region.clone(),
             )),
             follow_ups: config.follow_up_role_arn.clone().map(|role| {
                 Arc::new(crate::followup::SchedulerFollowUps::new(

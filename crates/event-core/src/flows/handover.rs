@@ -26,6 +26,12 @@ impl Flow<'_> {
         if self.force {
             payload["force"] = Value::Bool(true);
         }
+        if let Some(r) = self.rehearsal {
+            payload["rehearsal"] = match r.lead_time {
+                Some(lead) => json!({ "lead_time_minutes": lead.as_secs() / 60 }),
+                None => Value::Bool(true),
+            };
+        }
         payload
     }
 

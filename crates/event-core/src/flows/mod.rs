@@ -14,12 +14,14 @@ mod learned;
 mod link;
 mod outcome;
 mod ready;
+mod rehearse;
 mod report;
 mod retire;
 mod run;
 pub mod start;
 pub mod stop;
 
+pub use at_risk::MARGIN as AT_RISK_MARGIN;
 pub use deps::{Deps, sdk_config};
 pub use invocation::{Deadline, FOLLOW_UP_DELAY, Invocation};
 pub use outcome::{FlowError, Outcome, Stage, Status, Told};

@@ -59,6 +59,7 @@ impl Stage {
             (RunStage::Destroy, _) => Stage::Destroy,
             (_, Action::Apply) => Stage::Apply,
             (_, Action::Destroy) => Stage::Destroy,
+            (_, Action::Plan) => Stage::Plan,
         }
     }
 }
@@ -149,6 +150,10 @@ pub enum Status {
     /// A stop at an end that was moved from Slack: nothing destroyed; the one-off schedule in
     /// `follow_up` brings the stop back at the new end.
     Deferred,
+    /// A dress rehearsal found nothing that stops the event (its checks in `rehearsal`).
+    Go,
+    /// A dress rehearsal found what must be fixed before the start (its checks in `rehearsal`).
+    NoGo,
 }
 
 /// What a flow returns to its caller (the Lambda result).
@@ -171,6 +176,9 @@ pub struct Outcome {
     /// A start's readiness checks, as the last look saw them (empty: none declared or not checked).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub readiness: Vec<crate::readiness::Seen>,
+    /// A rehearsal's checks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rehearsal: Vec<crate::rehearsal::Check>,
     #[serde(flatten)]
     pub told: Told,
 }
@@ -191,6 +199,7 @@ mod tests {
             leftovers: Vec::new(),
             follow_up: None,
             readiness: Vec::new(),
+            rehearsal: Vec::new(),
             told: Told::Told,
         };
         let v = serde_json::to_value(&o).unwrap();

@@ -236,6 +236,8 @@ impl Offer {
         match action {
             Action::Apply => Offer::Retry(RetryOf::Start),
             Action::Destroy => Offer::Retry(RetryOf::Stop),
+            // A rehearsal is run again by invoking it (docs/runbook.md), not from Slack.
+            Action::Plan => Offer::Nothing,
         }
     }
 }

@@ -91,7 +91,7 @@ pub(super) async fn already_down(flow: &Flow<'_>, why: &str) -> Outcome {
 }
 
 /// What is still tagged with the event, and a sentence saying so.
-async fn check_leftovers(flow: &Flow<'_>) -> (Vec<String>, String) {
+pub(super) async fn check_leftovers(flow: &Flow<'_>) -> (Vec<String>, String) {
     let runner_left = match flow.deps.fleet.find(&flow.event).await {
         Ok(r) => r.map(|r| format!("runner {}", r.instance_id)),
         Err(e) => Some(format!("runner state unknown ({e})")),

@@ -28,6 +28,8 @@ pub(crate) struct Flow<'a> {
     pub vars: BTreeMap<String, Value>,
     /// Stop only: destroy even if the final migration did not succeed.
     pub force: bool,
+    /// Start only: a dress rehearsal, carried into its follow-ups.
+    pub rehearsal: Option<crate::payload::Rehearse>,
     /// The reports this invocation made (a mark holding its token is its own only once).
     pub reported: std::sync::Mutex<Vec<String>>,
     /// Why a post of this invocation failed, if one did: its result then says Slack was not told.
@@ -97,6 +99,7 @@ impl<'a> Flow<'a> {
             ),
             vars: req.vars.clone(),
             force: req.force,
+            rehearsal: req.rehearsal,
             reported: Default::default(),
             missed: Default::default(),
             runner: Default::default(),
@@ -149,6 +152,7 @@ impl<'a> Flow<'a> {
             leftovers: Vec::new(),
             follow_up: None,
             readiness: Vec::new(),
+            rehearsal: Vec::new(),
             told,
         }
     }
@@ -194,8 +198,11 @@ impl<'a> Flow<'a> {
             })?;
         if let Started::Started(id) = &started {
             info!(event_id = %self.event, run_id = %id, "terraform {} running", self.action);
-            // Beside the state: a run that ends after its runner is gone can still be told.
-            if let Err(e) = self.deps.records.set_last_run(&self.event, id).await {
+            // Beside the state: a run that ends after its runner is gone can still be told (a
+            // rehearsal's plan is told by the rehearsal, and is no run of the tier's).
+            if self.action != Action::Plan
+                && let Err(e) = self.deps.records.set_last_run(&self.event, id).await
+            {
                 tracing::warn!(event_id = %self.event, run_id = %id, error = %e, "cannot record the run");
             }
         }
@@ -233,6 +240,7 @@ impl<'a> Flow<'a> {
         let again = match self.action {
             Action::Apply => "start again to re-apply",
             Action::Destroy => "stop again to destroy",
+            Action::Plan => "rehearse again",
         };
         FlowError::new(
             Stage::Runner,

@@ -21,10 +21,26 @@ pub async fn run(
     invocation: impl Into<Invocation>,
 ) -> Result<Outcome, FlowError> {
     let req = payload::parse_input(input.into(), Purpose::Start, &deps.module)?;
-    let flow = Flow::new(deps, &req, Action::Apply, invocation.into());
+    // A rehearsal, or the follow-up of a rehearsal's plan.
+    let rehearsal = req.rehearsal.is_some()
+        || req
+            .follow
+            .as_ref()
+            .is_some_and(|f| f.run_id.starts_with("plan-"));
+    let action = if rehearsal {
+        Action::Plan
+    } else {
+        Action::Apply
+    };
+    let flow = Flow::new(deps, &req, action, invocation.into());
     let follow = flow.followed_run(&req)?;
-    info!(event_id = %flow.event, follow = follow.is_some(), "start requested");
-    match steps(&flow, follow).await {
+    info!(event_id = %flow.event, follow = follow.is_some(), rehearsal, "start requested");
+    let done = if rehearsal {
+        super::rehearse::steps(&flow, follow).await
+    } else {
+        steps(&flow, follow).await
+    };
+    match done {
         Ok(o) => Ok(o),
         Err(e) => flow.fail(e).await,
     }
@@ -54,6 +70,16 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
         Started::Busy(other) if other.action() == Action::Apply => {
             info!(event_id = %flow.event, run_id = %other, "joining the apply in progress");
             other
+        }
+        Started::Busy(other) if other.action() == Action::Plan => {
+            return Err(FlowError::new(
+                Stage::Runner,
+                Error::Runner {
+                    instance_id: runner.instance_id.clone(),
+                    reason: format!("is running the event's rehearsal (terraform plan, run {other}); start again when it has ended (about a minute)"),
+                },
+            )
+            .into());
         }
         Started::Busy(other) => return Ok(destroy_in_progress(flow, &runner, other).await),
         Started::Retired => {
@@ -91,6 +117,8 @@ pub(super) async fn tell_ended(flow: &Flow<'_>, link: &mut Link, runner: &Runner
         Action::Apply => applied(flow, link, runner, run.clone(), false)
             .await
             .map(drop),
+        // A rehearsal's plan is the rehearsal's to tell (it changed nothing).
+        Action::Plan => Ok(()),
         // A destroy that ended with the tier still up failed: told as such.
         Action::Destroy => match flow.see_through(link, &run).await {
             Ok(super::run::RunEnd::Finished(f)) if f.exit != 0 => Err(flow.run_failed(&run, f, "")),

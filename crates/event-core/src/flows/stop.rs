@@ -172,6 +172,8 @@ async fn wait_out(
     info!(event_id = %flow.event, run_id = %apply, "an apply is in progress: the stop waits for it");
     match flow.follow(link, apply).await {
         // Told here, once: the start's follow-up may find the runner gone by the time it comes.
+        // A rehearsal's plan changed nothing: nothing to tell.
+        Ok(Followed::Finished(_)) if apply.action() == Action::Plan => return Ok(None),
         Ok(Followed::Finished(f)) => {
             if let Err(e) = super::start::report_apply(
                 flow,

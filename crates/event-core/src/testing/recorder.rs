@@ -54,6 +54,7 @@ impl Recorder {
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
             probes: Arc::new(self.clone()),
+            lookups: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
             ends: None,
         }
@@ -158,6 +159,25 @@ impl crate::readiness::Probes for Recorder {
     async fn look(&self, _: &crate::readiness::Tier, _: bool) -> Vec<crate::readiness::Seen> {
         self.record("probes.look");
         Vec::new()
+    }
+}
+
+#[async_trait]
+impl crate::rehearsal::Lookups for Recorder {
+    async fn limit(&self, _: &crate::rehearsal::QuotaRef) -> Result<crate::rehearsal::Limit> {
+        Err(self.record("lookups.limit"))
+    }
+    async fn platform(&self) -> Result<crate::rehearsal::Platform> {
+        Err(self.record("lookups.platform"))
+    }
+    async fn image(&self, _: &str) -> Result<Option<bool>> {
+        Err(self.record("lookups.image"))
+    }
+    async fn runner_ami(&self) -> Result<(String, bool)> {
+        Err(self.record("lookups.runner_ami"))
+    }
+    async fn secret(&self, _: &str) -> Result<bool> {
+        Err(self.record("lookups.secret"))
     }
 }
 

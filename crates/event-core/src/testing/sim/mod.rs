@@ -191,13 +191,13 @@ async fn life(seed: u64) -> SeedReport {
             let invocation = Invocation {
                 deadline: Deadline::after(timeout),
                 function_arn: Some(match d.action {
-                    Action::Apply => START_ARN.into(),
+                    Action::Apply | Action::Plan => START_ARN.into(),
                     Action::Destroy => STOP_ARN.into(),
                 }),
             };
             let flow = async {
                 match d.action {
-                    Action::Apply => {
+                    Action::Apply | Action::Plan => {
                         crate::flows::start::run(&deps, d.payload.clone(), invocation).await
                     }
                     Action::Destroy => {

@@ -271,9 +271,10 @@ impl World {
                 }
                 Some((run, exit)) => {
                     st.objects.remove(&lock_key(&event));
-                    if exit == 0 {
+                    // A plan changes nothing.
+                    if exit == 0 && run.action() != Action::Plan {
                         let n = match run.action() {
-                            Action::Apply => TIER_RESOURCES,
+                            Action::Apply | Action::Plan => TIER_RESOURCES,
                             Action::Destroy => 0,
                         };
                         if n == 0 {
@@ -310,6 +311,7 @@ impl World {
             migrations: Arc::new(self.clone()),
             inventory: Arc::new(self.clone()),
             probes: Arc::new(self.clone()),
+            lookups: Arc::new(self.clone()),
             follow_ups: Some(Arc::new(self.clone())),
             ends: None,
         }

@@ -91,7 +91,7 @@ impl Host for FakeHost {
             let mut rng = self.world.rng();
             let k = &self.world.inner.knobs;
             let took = rng.secs(match run.action() {
-                Action::Apply => k.apply,
+                Action::Apply | Action::Plan => k.apply,
                 Action::Destroy => k.destroy,
             });
             let die_after = Duration::from_secs(rng.range(1, took.as_secs().max(1)));
@@ -157,12 +157,13 @@ impl Host for FakeHost {
             let stage = match run.action() {
                 Action::Apply => RunStage::Apply,
                 Action::Destroy => RunStage::Destroy,
+                Action::Plan => RunStage::Plan,
             };
             (i32::from(fails), stage, now + took)
         };
         let before = st.tiers.get(&event).copied().unwrap_or(0);
         let changes = match run.action() {
-            Action::Apply => before != TIER_RESOURCES,
+            Action::Apply | Action::Plan => before != TIER_RESOURCES,
             Action::Destroy => before != 0,
         };
         let log = if stale_elsewhere {
@@ -274,6 +275,21 @@ impl Host for FakeHost {
         }
         self.instance(&mut st).retired = true;
         Ok(Retire::Retired)
+    }
+
+    /// The tier's resources as creates when it is down, as kept when it is up.
+    async fn plan_json(&self, _run: &RunId) -> Result<Vec<u8>> {
+        let mut st = self.enter().await?;
+        let event = self.instance(&mut st).event.clone();
+        let up = st.tiers.get(&event).copied().unwrap_or(0) > 0;
+        let action = if up { "no-op" } else { "create" };
+        let changes: Vec<serde_json::Value> = (0..super::TIER_RESOURCES)
+            .map(|i| {
+                serde_json::json!({"address": format!("aws_thing.t{i}"), "mode": "managed",
+                "type": "aws_thing", "change": {"actions": [action]}})
+            })
+            .collect();
+        Ok(serde_json::to_vec(&serde_json::json!({"resource_changes": changes})).expect("json"))
     }
 }
 

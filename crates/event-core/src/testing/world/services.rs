@@ -254,6 +254,33 @@ impl FollowUps for World {
 }
 
 #[async_trait]
+impl crate::rehearsal::Lookups for World {
+    /// Room for everything: the world has no quotas.
+    async fn limit(&self, _: &crate::rehearsal::QuotaRef) -> Result<crate::rehearsal::Limit> {
+        self.latency().await;
+        Ok(crate::rehearsal::Limit {
+            value: 1000.0,
+            used: Some(0.0),
+        })
+    }
+    async fn platform(&self) -> Result<crate::rehearsal::Platform> {
+        Ok(crate::rehearsal::Platform {
+            container_image: "world/shop:1".into(),
+            ops_db_secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ops".into(),
+        })
+    }
+    async fn image(&self, _: &str) -> Result<Option<bool>> {
+        Ok(None)
+    }
+    async fn runner_ami(&self) -> Result<(String, bool)> {
+        Ok(("ami-world".into(), true))
+    }
+    async fn secret(&self, _: &str) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+#[async_trait]
 impl crate::readiness::Probes for World {
     /// The service passes once the tier's time to be ready has come (never for a tier that never
     /// gets ready); the first migration's schedule passes while the tier is up.

@@ -1,0 +1,464 @@
+//! The dress rehearsal (issue 13, part 3): days before an event, what its start will need is
+//! checked while there is time to act on it, and nothing is created.
+//!
+//! - **plan**: `terraform plan` of the tier with the event's variables, on the event's runner
+//!   ([`crate::flows::rehearse`]): it must plan only creates, and says how many.
+//! - **quotas**: what the plan needs against the account's quotas, counting what is already in use
+//!   where the service says (Service Quotas; DMS's own account attributes).
+//! - **image**, **runner AMI**, **operations secret**: they exist.
+//! - **lead time**: the event's lead time covers what this module's applies take (p95 × 1.25 of
+//!   the recorded ones, [`crate::flows`]' at-risk margin).
+//! - **nothing left**: after the runner the rehearsal launched is terminated, nothing tagged with
+//!   the event is left and its state holds no resources.
+//!
+//! Go when no check failed; a check that could not be made (an image outside ECR, no history yet)
+//! is said as such and does not stop the event.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::human;
+use crate::error::Result;
+use crate::history::Learned;
+
+mod aws;
+pub use aws::AwsLookups;
+
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    Pass,
+    Fail,
+    /// Could not be checked here (said, never a no-go).
+    Unchecked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub mark: Mark,
+    pub detail: String,
+}
+
+impl Check {
+    fn new(name: impl Into<String>, mark: Mark, detail: impl Into<String>) -> Self {
+        Check {
+            name: name.into(),
+            mark,
+            detail: detail.into(),
+        }
+    }
+
+    fn pass_if(name: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
+        let mark = if ok { Mark::Pass } else { Mark::Fail };
+        Check::new(name, mark, detail)
+    }
+
+    fn line(&self) -> String {
+        let sign = match self.mark {
+            Mark::Pass => ":white_check_mark:",
+            Mark::Fail => ":x:",
+            Mark::Unchecked => ":grey_question:",
+        };
+        format!("{sign} {}: {}", self.name, self.detail)
+    }
+}
+
+/// Go when no check failed.
+pub fn go(checks: &[Check]) -> bool {
+    checks.iter().all(|c| c.mark != Mark::Fail)
+}
+
+/// The Slack report: the verdict, then one line per check.
+pub fn report(event: &str, checks: &[Check]) -> String {
+    let failed = checks.iter().filter(|c| c.mark == Mark::Fail).count();
+    let head = if failed == 0 {
+        let passed = checks.iter().filter(|c| c.mark == Mark::Pass).count();
+        format!(
+            ":white_check_mark: event-tier *{event}* rehearsal: *GO* ({passed} of {} checks passed)",
+            checks.len()
+        )
+    } else {
+        format!(
+            ":no_entry: event-tier *{event}* rehearsal: *NO-GO* ({failed} of {} checks failed); fix them before the start, then rehearse again (docs/runbook.md: \"Rehearsal no-go\")",
+            checks.len()
+        )
+    };
+    let lines: Vec<String> = checks.iter().map(|c| format!("\n{}", c.line())).collect();
+    format!("{head}{}", lines.concat())
+}
+
+/// What a plan does, from `terraform show -json` of it: only the parts the rehearsal reads (the
+/// plan's other values, some of them secret, are never kept).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Managed resources the plan creates.
+    pub creates: usize,
+    /// Every other change: `address (update)`.
+    pub others: Vec<String>,
+    /// Resources created, per type.
+    pub by_type: BTreeMap<String, usize>,
+    /// The plan's input variables (the event's and the module's defaults).
+    pub vars: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct PlanJson {
+    #[serde(default)]
+    resource_changes: Vec<ResourceChange>,
+    #[serde(default)]
+    variables: BTreeMap<String, PlanVar>,
+}
+
+#[derive(Deserialize)]
+struct ResourceChange {
+    address: String,
+    #[serde(default)]
+    mode: String,
+    #[serde(rename = "type")]
+    kind: String,
+    change: Change,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    actions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PlanVar {
+    #[serde(default)]
+    value: Value,
+}
+
+impl Plan {
+    /// Reads `terraform show -json <plan>`.
+    pub fn read(json: &[u8]) -> std::result::Result<Plan, String> {
+        let p: PlanJson =
+            serde_json::from_slice(json).map_err(|e| format!("not a Terraform plan: {e}"))?;
+        let mut plan = Plan {
+            vars: p.variables.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            ..Plan::default()
+        };
+        for rc in p.resource_changes.into_iter().filter(|r| r.mode != "data") {
+            match rc.change.actions.as_slice() {
+                [a] if a == "create" => {
+                    plan.creates += 1;
+                    *plan.by_type.entry(rc.kind).or_default() += 1;
+                }
+                [a] if a == "no-op" => plan.others.push(format!("{} (kept)", rc.address)),
+                other => plan
+                    .others
+                    .push(format!("{} ({})", rc.address, other.join(", "))),
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Only creates: the event is not up, and its start will build it whole.
+    pub fn check(&self) -> Check {
+        if self.others.is_empty() && self.creates > 0 {
+            return Check::new(
+                "plan",
+                Mark::Pass,
+                format!("creates {} resources and nothing else", self.creates),
+            );
+        }
+        if self.creates == 0 && self.others.is_empty() {
+            return Check::new("plan", Mark::Fail, "plans nothing at all");
+        }
+        let shown: Vec<&str> = self.others.iter().take(5).map(String::as_str).collect();
+        let more = self.others.len().saturating_sub(shown.len());
+        Check::new(
+            "plan",
+            Mark::Fail,
+            format!(
+                "creates {} resources but also touches {} that exist: {}{} (is the tier up already, or left from an earlier run?)",
+                self.creates,
+                self.others.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        )
+    }
+
+    fn count(&self, kind: &str) -> usize {
+        self.by_type.get(kind).copied().unwrap_or(0)
+    }
+
+    fn number(&self, var: &str) -> Option<f64> {
+        self.vars.get(var).and_then(Value::as_f64)
+    }
+}
+
+/// A quota the tier counts against, and how its use is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaRef {
+    /// Service Quotas' service code (`dms`: its own account attributes).
+    pub service: &'static str,
+    /// Service Quotas' quota code (`dms`: the account quota's name).
+    pub code: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+}
+
+pub const FARGATE_VCPU: QuotaRef = QuotaRef {
+    service: "fargate",
+    code: "L-3032A538",
+    name: "Fargate On-Demand vCPU resource count",
+    unit: "vCPU",
+};
+pub const LOAD_BALANCERS: QuotaRef = QuotaRef {
+    service: "elasticloadbalancing",
+    code: "L-53DA6B97",
+    name: "Application Load Balancers per Region",
+    unit: "load balancers",
+};
+pub const DB_INSTANCES: QuotaRef = QuotaRef {
+    service: "rds",
+    code: "L-7B6409FD",
+    name: "DB instances",
+    unit: "DB instances",
+};
+pub const DMS_INSTANCES: QuotaRef = QuotaRef {
+    service: "dms",
+    code: "ReplicationInstances",
+    name: "DMS replication instances",
+    unit: "replication instances",
+};
+pub const SECURITY_GROUPS: QuotaRef = QuotaRef {
+    service: "vpc",
+    code: "L-E79EC296",
+    name: "VPC security groups per Region",
+    unit: "security groups",
+};
+
+/// A quota's value, and what is in use when the service counts it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub value: f64,
+    pub used: Option<f64>,
+}
+
+/// What the plan needs of one quota, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Need {
+    pub quota: QuotaRef,
+    pub need: f64,
+    pub why: String,
+}
+
+/// The quotas the plan's resources count against.
+pub fn needs(plan: &Plan) -> Vec<Need> {
+    let mut out = Vec::new();
+    if plan.count("aws_ecs_service") > 0
+        && let (Some(max), Some(cpu)) = (plan.number("max_count"), plan.number("task_cpu"))
+    {
+        out.push(Need {
+            quota: FARGATE_VCPU,
+            need: max * cpu / 1024.0,
+            why: format!("max_count {max} × {} vCPU", cpu / 1024.0),
+        });
+    }
+    for (kind, quota) in [
+        ("aws_lb", LOAD_BALANCERS),
+        ("aws_db_instance", DB_INSTANCES),
+        ("aws_dms_replication_instance", DMS_INSTANCES),
+        ("aws_security_group", SECURITY_GROUPS),
+    ] {
+        let n = plan.count(kind);
+        if n > 0 {
+            out.push(Need {
+                quota,
+                need: n as f64,
+                why: format!("{n} {kind}"),
+            });
+        }
+    }
+    out
+}
+
+/// Need against quota: the quota must hold what is in use plus what the plan creates.
+pub fn quota_check(need: &Need, limit: std::result::Result<Limit, String>) -> Check {
+    let name = format!("quota {}", need.quota.name);
+    let limit = match limit {
+        Ok(l) => l,
+        Err(e) => return Check::new(name, Mark::Fail, format!("cannot be read: {e}")),
+    };
+    let unit = need.quota.unit;
+    let n = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v}")
+        }
+    };
+    let (total, used) = match limit.used {
+        Some(u) => (u + need.need, format!(" + {} in use", n(u))),
+        None => (need.need, " (use not counted)".to_owned()),
+    };
+    Check::pass_if(
+        name,
+        total <= limit.value,
+        format!(
+            "needs {} {unit} ({}){used} of {} ({})",
+            n(need.need),
+            need.why,
+            n(limit.value),
+            need.quota.code
+        ),
+    )
+}
+
+/// Whether `lead` (the event's start to its opening) covers what this module's applies take.
+pub fn lead_time_check(lead: Option<Duration>, learned: Option<Learned>) -> Check {
+    const NAME: &str = "lead time";
+    let (Some(lead), Some(l)) = (lead, learned) else {
+        let why = if lead.is_none() {
+            "the rehearsal was not told the event's lead time (rehearsal.lead_time_minutes)"
+        } else {
+            "no apply of this module version is recorded yet"
+        };
+        return Check::new(NAME, Mark::Unchecked, why);
+    };
+    let take = l.p95.mul_f64(crate::flows::AT_RISK_MARGIN);
+    let what = format!(
+        "{} covers the {} this module's applies take (p95 {} × {} over {} applies)",
+        human(lead),
+        human(take),
+        human(l.p95),
+        crate::flows::AT_RISK_MARGIN,
+        l.runs
+    );
+    if lead >= take {
+        Check::new(NAME, Mark::Pass, what)
+    } else {
+        Check::new(
+            NAME,
+            Mark::Fail,
+            format!(
+                "{} is short of the {} this module's applies take (p95 {} × {} over {} applies): raise the event's lead_time_minutes in infra/control",
+                human(lead),
+                human(take),
+                human(l.p95),
+                crate::flows::AT_RISK_MARGIN,
+                l.runs
+            ),
+        )
+    }
+}
+
+/// What the tier's platform names (the SSM parameter infra/control writes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Platform {
+    pub container_image: String,
+    pub ops_db_secret_arn: String,
+}
+
+/// The account as the rehearsal reads it.
+#[async_trait]
+pub trait Lookups: Send + Sync {
+    async fn limit(&self, quota: &QuotaRef) -> Result<Limit>;
+    async fn platform(&self) -> Result<Platform>;
+    /// Whether the image exists; None when it is not in a private ECR repository of this account
+    /// and region (then it cannot be looked at from here).
+    async fn image(&self, reference: &str) -> Result<Option<bool>>;
+    /// The AMI runners launch from, and whether it is `available`.
+    async fn runner_ami(&self) -> Result<(String, bool)>;
+    /// Whether the secret exists and is not scheduled for deletion.
+    async fn secret(&self, arn: &str) -> Result<bool>;
+}
+
+/// Every check but the plan's own and what is left: quotas for what `plan` creates, the image,
+/// the runner AMI, the operations secret and the lead time.
+pub async fn account_checks(
+    lookups: &dyn Lookups,
+    plan: &Plan,
+    lead: Option<Duration>,
+    learned: Option<Learned>,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for need in needs(plan) {
+        let limit = lookups.limit(&need.quota).await.map_err(|e| e.to_string());
+        checks.push(quota_check(&need, limit));
+    }
+    match lookups.platform().await {
+        Ok(p) => {
+            checks.push(match lookups.image(&p.container_image).await {
+                Ok(Some(true)) => {
+                    Check::new("image", Mark::Pass, format!("{} exists", p.container_image))
+                }
+                Ok(Some(false)) => Check::new(
+                    "image",
+                    Mark::Fail,
+                    format!("{} is not in its ECR repository", p.container_image),
+                ),
+                Ok(None) => Check::new(
+                    "image",
+                    Mark::Unchecked,
+                    format!(
+                        "{} is not in a private ECR repository of this account and region",
+                        p.container_image
+                    ),
+                ),
+                Err(e) => Check::new(
+                    "image",
+                    Mark::Fail,
+                    format!("{} cannot be looked up: {e}", p.container_image),
+                ),
+            });
+            checks.push(match lookups.secret(&p.ops_db_secret_arn).await {
+                Ok(true) => Check::new(
+                    "operations secret",
+                    Mark::Pass,
+                    format!("{} exists", p.ops_db_secret_arn),
+                ),
+                Ok(false) => Check::new(
+                    "operations secret",
+                    Mark::Fail,
+                    format!(
+                        "{} does not exist or is scheduled for deletion",
+                        p.ops_db_secret_arn
+                    ),
+                ),
+                Err(e) => Check::new(
+                    "operations secret",
+                    Mark::Fail,
+                    format!("{} cannot be looked up: {e}", p.ops_db_secret_arn),
+                ),
+            });
+        }
+        Err(e) => checks.push(Check::new(
+            "platform",
+            Mark::Fail,
+            format!("/event-tier/platform cannot be read: {e}"),
+        )),
+    }
+    checks.push(match lookups.runner_ami().await {
+        Ok((id, true)) => Check::new("runner AMI", Mark::Pass, format!("{id} is available")),
+        Ok((id, false)) => Check::new(
+            "runner AMI",
+            Mark::Fail,
+            format!("{id} does not exist or is not available"),
+        ),
+        Err(e) => Check::new(
+            "runner AMI",
+            Mark::Fail,
+            format!("cannot be looked up: {e}"),
+        ),
+    });
+    checks.push(lead_time_check(lead, learned));
+    checks
+}
+
+#[cfg(test)]
+mod tests;
