@@ -21,6 +21,8 @@ locals {
       reminder_minutes  = tonumber(try(e.reminder_minutes, 60))
       vars              = try(e.vars, {})
       watchdogs         = tobool(try(e.watchdogs, true))
+      # rehearsals.tf; 0: none.
+      rehearsal_days_before = tonumber(try(e.rehearsal_days_before, var.rehearsal_days_before))
     }
   }
 

@@ -219,6 +219,9 @@ variable "events" {
       vars              = optional object of the event tier's variables (JSON scalars), default {}
       watchdogs         = optional, default true: the watchdogs at the opening and after the end
                           (watchdogs.tf; dated events only)
+      rehearsal_days_before = optional, default var.rehearsal_days_before (2): the dress
+                          rehearsal this many days before `start` (rehearsals.tf; 0: none; dated
+                          events only)
     Typed `any` on purpose: a map(object({vars = map(any)})) makes Terraform convert the vars of
     every event to one common type, so `desired_count = 4` would reach the function as "4" as soon
     as another event sets a string. The shape is checked by the validations below.
@@ -240,9 +243,16 @@ variable "events" {
 
   validation {
     condition = try(alltrue([for k, e in var.events :
-      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "reminder_minutes", "vars", "watchdogs"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
+      length(setsubtract(keys(e), ["start", "end", "timezone", "lead_time_minutes", "recurring", "reminder_minutes", "vars", "watchdogs", "rehearsal_days_before"])) == 0 && can(tostring(e.start)) && can(tostring(e.end))
     ]), false)
-    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring, reminder_minutes, vars and watchdogs besides."
+    error_message = "Each event must be an object with start and end, and only timezone, lead_time_minutes, recurring, reminder_minutes, vars, watchdogs and rehearsal_days_before besides."
+  }
+
+  validation {
+    condition = try(alltrue([for k, e in var.events :
+      tonumber(try(e.rehearsal_days_before, 0)) >= 0 && tonumber(try(e.rehearsal_days_before, 0)) <= 30 && floor(tonumber(try(e.rehearsal_days_before, 0))) == tonumber(try(e.rehearsal_days_before, 0))
+    ]), false)
+    error_message = "An event's rehearsal_days_before must be a whole number from 0 (no rehearsal) to 30."
   }
 
   validation {
@@ -280,6 +290,18 @@ variable "events" {
       alltrue([for n, v in try(e.vars, {}) : can(regex("^[a-z][a-z0-9_]*$", n)) && v != null && can(tostring(v))])
     ]), false)
     error_message = "An event's vars must be an object of the event tier's variables (snake_case names) with scalar values (number, string or bool)."
+  }
+}
+
+variable "rehearsal_days_before" {
+  description = "How many days before an event's opening its dress rehearsal runs, unless the event sets its own rehearsal_days_before (0: none); rehearsals.tf."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.rehearsal_days_before >= 0 && var.rehearsal_days_before <= 30 && floor(var.rehearsal_days_before) == var.rehearsal_days_before
+    error_message = "rehearsal_days_before must be a whole number from 0 (no rehearsals) to 30."
   }
 }
 

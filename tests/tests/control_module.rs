@@ -407,6 +407,7 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
         [
             "saturday-deals-start",
             "saturday-deals-stop",
+            "winter-sale-2026-rehearsal",
             "winter-sale-2026-start",
             "winter-sale-2026-stop",
             "winter-sale-2026-watch-down",
@@ -425,6 +426,13 @@ async fn control_module_applies_to_moto_replans_clean_and_destroys_clean() {
             "at(2026-12-21T23:00:00)",
             "stop_function_arn",
             json!({ "event_id": "winter-sale-2026", "vars": { "desired_count": 4, "max_count": 20 } }),
+        ),
+        // The dress rehearsal (event-start): two days before the opening, with the lead time.
+        (
+            "winter-sale-2026-rehearsal",
+            "at(2026-12-17T09:00:00)",
+            "start_function_arn",
+            json!({ "event_id": "winter-sale-2026", "vars": { "desired_count": 4, "max_count": 20 }, "rehearsal": { "lead_time_minutes": 45 } }),
         ),
         // The watchdogs (event-alarm): at the opening, and 30 minutes after the end.
         (

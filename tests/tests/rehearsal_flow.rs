@@ -154,7 +154,7 @@ fn a_plan_that_outlives_the_function_is_finished_by_its_follow_up() {
 async fn bad_rehearsal_input_is_refused_before_any_call() {
     for (payload, field) in [
         (
-            json!({ "event_id": "flash-1", "rehearsal": { "lead_time_minutes": 0 } }),
+            json!({ "event_id": "flash-1", "rehearsal": { "lead_time_minutes": -5 } }),
             "rehearsal.lead_time_minutes",
         ),
         (

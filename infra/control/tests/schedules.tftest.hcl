@@ -275,3 +275,57 @@ run "the_grace_crosses_midnight_and_an_event_may_turn_its_watchdogs_off" {
     error_message = "turning the watchdogs off leaves the event's start and stop"
   }
 }
+
+run "each_dated_event_is_rehearsed_two_days_before_its_opening_with_its_variables_and_lead_time" {
+  assert {
+    condition     = aws_scheduler_schedule.rehearsal["winter-sale-2026"].schedule_expression == "at(2026-12-17T09:00:00)" && aws_scheduler_schedule.rehearsal["winter-sale-2026"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "two days before the opening, in the event's zone: ${aws_scheduler_schedule.rehearsal["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.rehearsal["winter-sale-2026"].target[0].input) == { event_id = "winter-sale-2026", vars = { desired_count = 4, max_count = 20 }, rehearsal = { lead_time_minutes = 45 } }
+    error_message = "the rehearsal's payload is the start's with the lead time: ${aws_scheduler_schedule.rehearsal["winter-sale-2026"].target[0].input}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.rehearsal["new-year-flash"].schedule_expression == "at(2026-12-30T00:10:00)" && jsondecode(aws_scheduler_schedule.rehearsal["new-year-flash"].target[0].input).rehearsal.lead_time_minutes == 30
+    error_message = "across a year, with the default lead time: ${aws_scheduler_schedule.rehearsal["new-year-flash"].schedule_expression}"
+  }
+  assert {
+    condition     = alltrue([for s in values(aws_scheduler_schedule.rehearsal) : s.target[0].arn == "arn:aws:lambda:ap-northeast-2:123456789012:function:event-start" && s.target[0].dead_letter_config[0].arn == "arn:aws:sqs:ap-northeast-2:123456789012:event-dead-letters"])
+    error_message = "a rehearsal is event-start's, and dead-letters as the others"
+  }
+  assert {
+    condition     = join(",", sort(keys(aws_scheduler_schedule.rehearsal))) == "new-year-flash,winter-sale-2026"
+    error_message = "a recurring event names no single opening: no rehearsal"
+  }
+}
+
+run "the_days_before_are_set_for_all_and_per_event_and_zero_turns_a_rehearsal_off" {
+  variables {
+    rehearsal_days_before = 7
+    events = {
+      early = {
+        start = "2027-01-03T20:00:00"
+        end   = "2027-01-03T23:00:00"
+      }
+      own = {
+        start                 = "2027-01-03T20:00:00"
+        end                   = "2027-01-03T23:00:00"
+        rehearsal_days_before = 1
+      }
+      none = {
+        start                 = "2027-01-03T20:00:00"
+        end                   = "2027-01-03T23:00:00"
+        rehearsal_days_before = 0
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.rehearsal["early"].schedule_expression == "at(2026-12-27T20:00:00)" && aws_scheduler_schedule.rehearsal["own"].schedule_expression == "at(2027-01-02T20:00:00)"
+    error_message = "7 days before for all, 1 for the event that says so: ${aws_scheduler_schedule.rehearsal["early"].schedule_expression}, ${aws_scheduler_schedule.rehearsal["own"].schedule_expression}"
+  }
+  assert {
+    condition     = join(",", sort(keys(aws_scheduler_schedule.rehearsal))) == "early,own" && length(aws_scheduler_schedule.start) == 3
+    error_message = "rehearsal_days_before = 0: no rehearsal for that event, its start and stop kept"
+  }
+}

@@ -309,3 +309,26 @@ run "event_ids_at_the_limits_are_accepted" {
     error_message = "all three events are scheduled"
   }
 }
+
+run "a_rehearsal_more_than_30_days_ahead_or_of_part_days_is_refused" {
+  command = plan
+
+  variables {
+    events = {
+      far  = { start = "2026-12-19T09:00:00", end = "2026-12-21T23:00:00", rehearsal_days_before = 31 }
+      half = { start = "2026-12-19T09:00:00", end = "2026-12-21T23:00:00", rehearsal_days_before = 1.5 }
+    }
+  }
+
+  expect_failures = [var.events]
+}
+
+run "rehearsal_days_before_for_all_events_is_bounded" {
+  command = plan
+
+  variables {
+    rehearsal_days_before = -1
+  }
+
+  expect_failures = [var.rehearsal_days_before]
+}

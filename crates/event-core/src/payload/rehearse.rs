@@ -44,12 +44,12 @@ pub(super) fn read(value: Option<&Value>, field: &str) -> Result<Option<Rehearse
     let lead_time = match o.get("lead_time_minutes") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
-            Some(m) if (1..=MAX_LEAD_MINUTES).contains(&m) => Some(Duration::from_secs(m * 60)),
+            Some(m) if m <= MAX_LEAD_MINUTES => Some(Duration::from_secs(m * 60)),
             _ => {
                 return Err(InputError::field(
                     format!("{field}.lead_time_minutes"),
                     format!(
-                        "must be a whole number of minutes from 1 to {MAX_LEAD_MINUTES}, got {v}"
+                        "must be a whole number of minutes from 0 to {MAX_LEAD_MINUTES}, got {v}"
                     ),
                 ));
             }
