@@ -33,6 +33,9 @@ pub struct Report {
     pub leaked: Vec<String>,
     /// Which secrets were searched for (by name).
     pub searched: Vec<String>,
+    /// The dress rehearsal's verdict (`go` or `no_go`) and its checks, as Slack got them.
+    pub rehearsal_status: String,
+    pub rehearsal: Vec<String>,
     pub start_status: String,
     pub stop_status: String,
     /// The hour a signed Slack request added to the event's end (its override record).
@@ -44,6 +47,8 @@ impl Report {
     /// The lifecycle succeeded and nothing was left behind.
     pub fn ok(&self) -> bool {
         self.failure.is_none()
+            && (self.rehearsal_status == "go" || self.rehearsal_status == "no_go")
+            && self.rehearsal.len() > 1
             && self.start_status == "applied"
             && self.stop_status == "destroyed"
             && !self.created.is_empty()
@@ -67,6 +72,10 @@ impl Report {
         }
         let total: Duration = self.stages.iter().map(|(_, d, _)| *d).sum();
         s.push_str(&format!("| total | {:.1}s | |\n\n", total.as_secs_f64()));
+        s.push_str(&format!(
+            "rehearsal: {}\n\n",
+            self.rehearsal.first().map_or("none", String::as_str)
+        ));
         s.push_str("| what | count |\n|---|---|\n");
         s.push_str(&format!(
             "| resources created by event-start | {} |\n",
@@ -202,11 +211,16 @@ fn invoke_until_done(
             watch.invoke_json(function, &payload)?
         }
     };
+    let rehearsal = sample(file.trim_start_matches("events/"))["rehearsal"].clone();
     while out["status"] == "in_progress" {
-        let follow = match out["run_id"].as_str() {
+        let mut follow = match out["run_id"].as_str() {
             Some(run) => json!({ "event_id": out["event_id"], "follow": { "run_id": run } }),
             None => json!({ "event_id": out["event_id"] }),
         };
+        // A rehearsal's follow-up carries it on, as the function's own follow-up does.
+        if !rehearsal.is_null() {
+            follow["rehearsal"] = rehearsal.clone();
+        }
         say(&format!(
             "    {function} handed over ({}); following up with {follow}",
             out["message"].as_str().unwrap_or("")
@@ -279,6 +293,40 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
         log.display()
     ));
     st.end("cargo lambda watch", t, true);
+
+    // The dress rehearsal, as its schedule sends it two days before the opening.
+    let t = st.begin(
+        "rehearsal: cargo lambda invoke event-start --data-file events/rehearsal.json (its schedule fires 2 days before the opening)",
+    );
+    let posted = stack.slack(&event).len();
+    let rehearsed = invoke_until_done(&watch, "event-start", "events/rehearsal.json", event_id);
+    match &rehearsed {
+        Ok(o) => {
+            st.0.rehearsal_status = o["status"].as_str().unwrap_or("?").to_owned();
+            st.0.rehearsal = stack
+                .slack(&event)
+                .iter()
+                .skip(posted)
+                .find(|p| p.text.contains("rehearsal: *"))
+                .map(|p| p.text.lines().map(str::to_owned).collect())
+                .unwrap_or_default();
+            say("    Slack got the report:");
+            for line in &st.0.rehearsal {
+                say(&format!("      | {line}"));
+            }
+            if st.0.rehearsal_status == "no_go" {
+                say("    [emulator] the account's quotas are AWS's defaults for a new account; a NO-GO two days ahead is the time to ask AWS for more (Service Quotas). The demo goes on: a start does not wait for its rehearsal.");
+            }
+        }
+        Err(e) => {
+            say(&format!("    error: {e}"));
+            st.0.failure = Some(format!("the rehearsal failed: {e}"));
+        }
+    }
+    let ok = rehearsed
+        .as_ref()
+        .is_ok_and(|o| o["status"] == "go" || o["status"] == "no_go");
+    st.end("rehearsal", t, ok);
 
     // event-start
     let t = st.begin("event-start: cargo lambda invoke event-start --data-file events/start.json");

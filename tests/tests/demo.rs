@@ -38,7 +38,23 @@ async fn demo_lifecycle_creates_a_non_empty_tier_and_leaves_nothing_behind() {
     }
     assert!(report.left_in_state.is_empty(), "{summary}");
     assert_eq!(report.live_runners, 0);
-    assert_eq!(report.runners_terminated, 1);
+    // The rehearsal's runner and the event's.
+    assert_eq!(report.runners_terminated, 2);
+    // The sample event needs 20 tasks × 0.5 vCPU; a new account's Fargate quota is 6 vCPU.
+    assert_eq!(report.rehearsal_status, "no_go", "{summary}");
+    let said = report.rehearsal.join("\n");
+    for line in [
+        ":white_check_mark: plan: creates ",
+        ":x: quota Fargate On-Demand vCPU resource count: needs 10 vCPU (max_count 20 × 0.5 vCPU) (use not counted) of ",
+        ":white_check_mark: quota Application Load Balancers per Region: needs 1 load balancers",
+        ":white_check_mark: quota DB instances: needs 1 DB instances",
+        ":white_check_mark: quota DMS replication instances: needs 1 replication instances",
+        ":white_check_mark: operations secret: ",
+        ":white_check_mark: runner AMI: ",
+        ":white_check_mark: nothing left: runner ",
+    ] {
+        assert!(said.contains(line), "{line} in {said}");
+    }
     assert!(report.leftovers.is_empty(), "{:?}", report.leftovers);
     assert!(
         report
