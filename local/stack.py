@@ -105,7 +105,10 @@ def up():
 
     # AWS: moto, with the compatibility layer.
     moto_port = free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    # EVENT_TIER_LOCAL_RUNNER_WORKDIR: a terminated runner's disk goes with it
+    # (local/moto_compat/ec2_runner_disk.py); the same directory as the runner's workdir below.
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+               EVENT_TIER_LOCAL_RUNNER_WORKDIR=str(STACK / "runner"))
     moto = start("moto", [str(VENV_PY), str(ROOT / "local" / "moto_server.py"),
                           "-H", "127.0.0.1", "-p", str(moto_port)], env)
     pids["moto"] = moto.pid

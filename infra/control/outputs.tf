@@ -146,3 +146,8 @@ output "runner_log_group" {
   description = "Log group of the runners' Terraform output."
   value       = aws_cloudwatch_log_group.runner.name
 }
+
+output "default_lead_time_minutes" {
+  description = "The lead time an event without its own lead_time_minutes gets: learned from this module's recorded applies and runner boots ((p95 apply + p95 boot) × 1.25, learned.tf), or 30 before any run is recorded."
+  value       = local.default_lead_time_minutes
+}

@@ -16,7 +16,7 @@ locals {
       start             = e.start
       end               = e.end
       timezone          = try(e.timezone, "UTC")
-      lead_time_minutes = try(e.lead_time_minutes, 30)
+      lead_time_minutes = try(e.lead_time_minutes, local.default_lead_time_minutes)
       recurring         = try(e.recurring, false)
       reminder_minutes  = tonumber(try(e.reminder_minutes, 60))
       vars              = try(e.vars, {})

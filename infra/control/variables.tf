@@ -210,8 +210,10 @@ variable "events" {
                           "cron(...)" expression when recurring
       end               = the same, for the stop
       timezone          = optional IANA time zone, default "UTC" (e.g. "Asia/Seoul")
-      lead_time_minutes = optional, default 30: the start fires this long before `start`
-                          (dated events only; a recurring event's cron expression says when)
+      lead_time_minutes = optional: the start fires this long before `start` (dated events
+                          only; a recurring event's cron expression says when). Default: the
+                          lead time learned from this module's recorded runs (learned.tf), 30
+                          before any run is recorded
       recurring         = optional, default false
       reminder_minutes  = optional, default 60: with slack_app, Slack is reminded this long before
                           the end, with buttons to extend, hold or stop now (0: no reminder;

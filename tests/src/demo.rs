@@ -315,7 +315,9 @@ pub async fn lifecycle(stack: &Stack, own_group: bool, event_id: Option<&str>) -
                 say(&format!("      | {line}"));
             }
             if st.0.rehearsal_status == "no_go" {
-                say("    [emulator] the account's quotas are AWS's defaults for a new account; a NO-GO two days ahead is the time to ask AWS for more (Service Quotas). The demo goes on: a start does not wait for its rehearsal.");
+                say(
+                    "    [emulator] the account's quotas are AWS's defaults for a new account; a NO-GO two days ahead is the time to ask AWS for more (Service Quotas). The demo goes on: a start does not wait for its rehearsal.",
+                );
             }
         }
         Err(e) => {

@@ -120,7 +120,7 @@ async fn the_accounts_checks_name_a_short_quota_a_missing_image_and_a_missing_se
     );
 
     // AWS's defaults: room for the tier.
-    let checks = rehearsal::account_checks(&lookups, &tier_plan(), None, None).await;
+    let checks = rehearsal::account_checks(&lookups, &tier_plan(), None, None, None).await;
     let quotas: Vec<_> = checks
         .iter()
         .filter(|c| c.name.starts_with("quota "))
@@ -138,7 +138,7 @@ async fn the_accounts_checks_name_a_short_quota_a_missing_image_and_a_missing_se
     // Applied values below the need: no-go, naming the quota, its value and the need.
     set_quota(&stack, "fargate", "L-3032A538", json!(3)).await;
     set_quota(&stack, "dms", "ReplicationInstances", json!(0)).await;
-    let checks = rehearsal::account_checks(&lookups, &tier_plan(), None, None).await;
+    let checks = rehearsal::account_checks(&lookups, &tier_plan(), None, None, None).await;
     set_quota(&stack, "fargate", "L-3032A538", Value::Null).await;
     set_quota(&stack, "dms", "ReplicationInstances", Value::Null).await;
     let failed: Vec<String> = checks

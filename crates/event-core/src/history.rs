@@ -22,6 +22,13 @@ pub const KEEP: usize = 100;
 /// Attempts at a change that other runs keep overtaking.
 const ATTEMPTS: usize = 5;
 
+/// Where the lead time a start needs, as the latest run's history says, is written for
+/// infra/control (`learned.tf`: the default of an event's `lead_time_minutes`).
+pub const LEAD_KEY: &str = "events/_history/lead-time.json";
+
+/// The action of a runner boot's sample.
+pub const BOOT: &str = "boot";
+
 /// Where the history of a module version is kept.
 pub fn key(module_hash: &str) -> String {
     format!("events/_history/{module_hash}.json")
@@ -32,9 +39,11 @@ pub fn key(module_hash: &str) -> String {
 pub struct Sample {
     pub event: String,
     pub run: String,
-    /// `apply` or `destroy`.
+    /// `apply`, `destroy`, or `boot` (a runner's launch to its user data's end; `run` is then
+    /// the instance id).
     pub action: String,
-    /// Terraform's own time on the runner (init, plan or destroy, apply), in milliseconds.
+    /// Terraform's own time on the runner (init, plan or destroy, apply), or a boot's, in
+    /// milliseconds.
     pub terraform_ms: u64,
     /// When it was recorded, RFC 3339.
     pub at: String,
@@ -57,10 +66,27 @@ pub struct Learned {
 impl History {
     /// The p50 and p95 (nearest rank) of `action`'s runs; None without any.
     pub fn learned(&self, action: Action) -> Option<Learned> {
+        self.learned_of(action.as_str())
+    }
+
+    /// The same of the runners' boots (launch to ready) recorded for this module version.
+    pub fn learned_boot(&self) -> Option<Learned> {
+        self.learned_of(BOOT)
+    }
+
+    /// What a start needs before the opening: (p95 apply + p95 boot) × the at-risk margin; None
+    /// before any apply is recorded (a boot alone says nothing of the apply).
+    pub fn lead_needed(&self) -> Option<Duration> {
+        let apply = self.learned(Action::Apply)?;
+        let boot = self.learned_boot().map_or(Duration::ZERO, |b| b.p95);
+        Some((apply.p95 + boot).mul_f64(crate::flows::AT_RISK_MARGIN))
+    }
+
+    fn learned_of(&self, action: &str) -> Option<Learned> {
         let mut ms: Vec<u64> = self
             .runs
             .iter()
-            .filter(|s| s.action == action.as_str())
+            .filter(|s| s.action == action)
             .map(|s| s.terraform_ms)
             .collect();
         if ms.is_empty() {
@@ -116,10 +142,55 @@ pub async fn record(
         at: crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
     };
     match add(objects, &key(module_hash), sample).await {
-        Ok(h) => Some(h),
+        Ok(h) => {
+            publish_lead(objects, module_hash, &h).await;
+            Some(h)
+        }
         Err(e) => {
             warn!(event_id = %event, error = %e, "cannot record the run's time in the history");
             None
+        }
+    }
+}
+
+/// Writes what [`History::lead_needed`] says to [`LEAD_KEY`], for infra/control's default lead
+/// time; nothing before any apply is recorded. A failure is logged and costs nothing else.
+async fn publish_lead(objects: &dyn Objects, module_hash: &str, h: &History) {
+    let Some(lead) = h.lead_needed() else {
+        return;
+    };
+    let body = serde_json::json!({
+        "lead_time_minutes": (lead.as_secs_f64() / 6.0).ceil() / 10.0,
+        "module": module_hash,
+        "applies": h.learned(Action::Apply).map_or(0, |l| l.runs),
+        "boots": h.learned_boot().map_or(0, |l| l.runs),
+        "at": crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
+    });
+    if let Err(e) = objects.put(LEAD_KEY, body.to_string().as_bytes()).await {
+        warn!(error = %e, "cannot write the learned lead time");
+    }
+}
+
+/// Records how long a runner took from its launch to ready (its user data done), once per
+/// instance; a failure is logged and costs nothing else.
+pub async fn record_boot(
+    objects: &dyn Objects,
+    module_hash: &str,
+    event: &EventId,
+    instance_id: &str,
+    took: Duration,
+) {
+    let sample = Sample {
+        event: event.to_string(),
+        run: instance_id.to_owned(),
+        action: BOOT.to_owned(),
+        terraform_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        at: crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
+    };
+    match add(objects, &key(module_hash), sample).await {
+        Ok(h) => publish_lead(objects, module_hash, &h).await,
+        Err(e) => {
+            warn!(event_id = %event, error = %e, "cannot record the runner's boot in the history")
         }
     }
 }

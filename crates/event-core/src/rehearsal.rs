@@ -319,8 +319,13 @@ pub fn quota_check(need: &Need, limit: std::result::Result<Limit, String>) -> Ch
     )
 }
 
-/// Whether `lead` (the event's start to its opening) covers what this module's applies take.
-pub fn lead_time_check(lead: Option<Duration>, learned: Option<Learned>) -> Check {
+/// Whether `lead` (the event's start to its opening) covers what this module's applies take, and
+/// a fresh runner's boot before them when boots are recorded: (p95 apply + p95 boot) × 1.25.
+pub fn lead_time_check(
+    lead: Option<Duration>,
+    learned: Option<Learned>,
+    boot: Option<Learned>,
+) -> Check {
     const NAME: &str = "lead time";
     let (Some(lead), Some(l)) = (lead, learned) else {
         let why = if lead.is_none() {
@@ -330,28 +335,45 @@ pub fn lead_time_check(lead: Option<Duration>, learned: Option<Learned>) -> Chec
         };
         return Check::new(NAME, Mark::Unchecked, why);
     };
-    let take = l.p95.mul_f64(crate::flows::AT_RISK_MARGIN);
-    let what = format!(
-        "{} covers the {} this module's applies take (p95 {} × {} over {} applies)",
-        human(lead),
-        human(take),
-        human(l.p95),
-        crate::flows::AT_RISK_MARGIN,
-        l.runs
-    );
+    let m = crate::flows::AT_RISK_MARGIN;
+    let (take, why) = match boot {
+        Some(b) => (
+            (l.p95 + b.p95).mul_f64(m),
+            format!(
+                "(p95 {} over {} applies + p95 {} over {} runner boots) × {m}",
+                human(l.p95),
+                l.runs,
+                human(b.p95),
+                b.runs
+            ),
+        ),
+        None => (
+            l.p95.mul_f64(m),
+            format!(
+                "p95 {} × {m} over {} applies; no runner boot recorded",
+                human(l.p95),
+                l.runs
+            ),
+        ),
+    };
     if lead >= take {
-        Check::new(NAME, Mark::Pass, what)
+        Check::new(
+            NAME,
+            Mark::Pass,
+            format!(
+                "{} covers the {} a start takes ({why})",
+                human(lead),
+                human(take)
+            ),
+        )
     } else {
         Check::new(
             NAME,
             Mark::Fail,
             format!(
-                "{} is short of the {} this module's applies take (p95 {} × {} over {} applies): raise the event's lead_time_minutes in infra/control",
+                "{} is short of the {} a start takes ({why}): raise the event's lead_time_minutes in infra/control",
                 human(lead),
-                human(take),
-                human(l.p95),
-                crate::flows::AT_RISK_MARGIN,
-                l.runs
+                human(take)
             ),
         )
     }
@@ -385,6 +407,7 @@ pub async fn account_checks(
     plan: &Plan,
     lead: Option<Duration>,
     learned: Option<Learned>,
+    boot: Option<Learned>,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     for need in needs(plan) {
@@ -456,7 +479,7 @@ pub async fn account_checks(
             format!("cannot be looked up: {e}"),
         ),
     });
-    checks.push(lead_time_check(lead, learned));
+    checks.push(lead_time_check(lead, learned, boot));
     checks
 }
 

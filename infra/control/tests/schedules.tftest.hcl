@@ -329,3 +329,40 @@ run "the_days_before_are_set_for_all_and_per_event_and_zero_turns_a_rehearsal_of
     error_message = "rehearsal_days_before = 0: no rehearsal for that event, its start and stop kept"
   }
 }
+
+run "an_event_without_its_own_lead_time_gets_the_learned_one_and_its_own_wins" {
+  # What the functions wrote after their runs: (p95 apply + p95 boot) × 1.25 = 41.2 minutes.
+  override_data {
+    target = data.aws_s3_object.learned_lead
+    values = {
+      body = "{\"lead_time_minutes\": 41.2, \"applies\": 14, \"boots\": 3}"
+    }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.start["new-year-flash"].schedule_expression == "at(2026-12-31T23:28:00)"
+    error_message = "no lead_time_minutes: the learned 42 minutes (rounded up) before 00:10: ${aws_scheduler_schedule.start["new-year-flash"].schedule_expression}"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.start["winter-sale-2026"].schedule_expression == "at(2026-12-19T08:15:00)"
+    error_message = "the event's own 45 minutes win: ${aws_scheduler_schedule.start["winter-sale-2026"].schedule_expression}"
+  }
+  assert {
+    condition     = output.default_lead_time_minutes == 42 && jsondecode(aws_scheduler_schedule.rehearsal["new-year-flash"].target[0].input).rehearsal.lead_time_minutes == 42
+    error_message = "the learned default is an output, and what the rehearsal checks"
+  }
+}
+
+run "before_any_recorded_run_the_default_lead_time_is_30_minutes" {
+  override_data {
+    target = data.aws_s3_object.learned_lead
+    values = {
+      body = "{}"
+    }
+  }
+
+  assert {
+    condition     = output.default_lead_time_minutes == 30 && aws_scheduler_schedule.start["new-year-flash"].schedule_expression == "at(2026-12-31T23:40:00)"
+    error_message = "no history: 30 minutes: ${aws_scheduler_schedule.start["new-year-flash"].schedule_expression}"
+  }
+}

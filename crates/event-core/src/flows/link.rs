@@ -72,6 +72,9 @@ impl Flow<'_> {
                 )),
             )
         };
+        // Whether this connect saw the runner boot (not running, unreachable or not ready at first):
+        // then its boot ends now, and is recorded.
+        let mut waited = runner.state != "running";
         let runner = if runner.state == "running" {
             runner.clone()
         } else {
@@ -127,6 +130,7 @@ impl Flow<'_> {
                 Ok(h) => break h,
                 Err(err) => match next() {
                     Some(p) => {
+                        waited = true;
                         info!(event_id = %self.event, error = %err, "runner not reachable yet");
                         tokio::time::sleep(p).instrument(boot_wait()).await;
                     }
@@ -147,6 +151,7 @@ impl Flow<'_> {
                 (Readiness::NotReady { has_runs }, _) => has_runs,
             };
             if let Some(p) = next().or((has_runs && asked_again < 3).then_some(pause)) {
+                waited |= !has_runs;
                 asked_again += u32::from(has_runs);
                 tokio::time::sleep(p).instrument(boot_wait()).await;
                 continue;
@@ -170,6 +175,24 @@ impl Flow<'_> {
             ));
             return Err(self.discard(&runner, Stage::Boot, e).await);
         };
+        // A fresh runner seen booting: its launch to now is what a start's lead time must also
+        // cover (the rehearsal's lead-time check adds it to the applies').
+        if waited
+            && last.is_none()
+            && let Some(at) = runner.launched_at
+        {
+            let took = Duration::from_secs((crate::clock::unix_now() - at).max(0) as u64);
+            info!(event_id = %self.event, instance_id = %runner.instance_id, boot_secs = took.as_secs(), "runner booted");
+            self.deps
+                .records
+                .record_boot(
+                    &self.deps.module.hash(),
+                    &self.event,
+                    &runner.instance_id,
+                    took,
+                )
+                .await;
+        }
         Ok(Link {
             host,
             target,

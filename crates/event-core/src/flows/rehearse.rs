@@ -58,15 +58,12 @@ pub(super) async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcom
         },
     }];
     let plan = plan.unwrap_or_default();
-    let learned = flow
-        .deps
-        .records
-        .history(&flow.deps.module.hash())
-        .await
-        .and_then(|h| h.learned(Action::Apply));
+    let history = flow.deps.records.history(&flow.deps.module.hash()).await;
+    let learned = history.as_ref().and_then(|h| h.learned(Action::Apply));
+    let boot = history.as_ref().and_then(|h| h.learned_boot());
     let lead = flow.rehearsal.and_then(|r| r.lead_time);
-    checks
-        .extend(rehearsal::account_checks(flow.deps.lookups.as_ref(), &plan, lead, learned).await);
+    let lookups = flow.deps.lookups.as_ref();
+    checks.extend(rehearsal::account_checks(lookups, &plan, lead, learned, boot).await);
     checks.push(leave_nothing(flow, &link, &runner).await?);
     let go = rehearsal::go(&checks);
     let text = format!(

@@ -60,12 +60,24 @@ async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcome> {
     if let Some(LastRun {
         run,
         running: false,
-    }) = last
+    }) = &last
     {
-        tell_ended(flow, &mut link, &runner, run).await;
+        tell_ended(flow, &mut link, &runner, run.clone()).await;
     }
     let run = match flow.launch(&link).await? {
-        Started::Started(run) => run,
+        Started::Started(run) => {
+            // A run still running when the link was made has ended since (the lock was free): its
+            // outcome is told here, once, before this start follows its own (simulation seed 4242:
+            // its invocation was killed, and nobody else would).
+            if let Some(LastRun {
+                run: ended,
+                running: true,
+            }) = last
+            {
+                tell_ended(flow, &mut link, &runner, ended).await;
+            }
+            run
+        }
         // A start delivered twice, or retried while its apply runs: one apply, followed by both.
         Started::Busy(other) if other.action() == Action::Apply => {
             info!(event_id = %flow.event, run_id = %other, "joining the apply in progress");

@@ -89,8 +89,12 @@ impl Objects for Racy {
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.objects.lock().unwrap().get(key).cloned())
     }
-    async fn put(&self, _: &str, _: &[u8]) -> Result<()> {
-        unreachable!()
+    async fn put(&self, key: &str, body: &[u8]) -> Result<()> {
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.into(), body.to_vec());
+        Ok(())
     }
     async fn delete(&self, _: &str) -> Result<()> {
         unreachable!()
@@ -150,4 +154,39 @@ async fn a_sample_overtaken_by_another_run_is_added_again_and_neither_is_lost() 
     let stored: History =
         serde_json::from_slice(&bucket.read(&key("abc")).await.unwrap().unwrap()).unwrap();
     assert_eq!(stored, h);
+}
+
+#[tokio::test]
+async fn a_runners_boot_is_recorded_once_per_instance_and_learned_apart_from_the_runs() {
+    let bucket = Racy::default();
+    let event = EventId::parse("winter-sale-2026").unwrap();
+    for (instance, secs) in [("i-1", 150), ("i-2", 210), ("i-1", 999)] {
+        record_boot(&bucket, "abc", &event, instance, Duration::from_secs(secs)).await;
+    }
+    let run = RunId::parse("apply-20261219t083000-0000ab").unwrap();
+    let h = record(&bucket, "abc", &event, &run, Duration::from_secs(600))
+        .await
+        .expect("recorded");
+    let boot = h.learned_boot().expect("boots");
+    assert_eq!(
+        (boot.runs, boot.p95),
+        (2, Duration::from_secs(210)),
+        "a runner boots once: {h:?}"
+    );
+    // The bucket's own overtaking run (5 s) and this one; no boot among them.
+    let apply = h.learned(Action::Apply).unwrap();
+    assert_eq!((apply.runs, apply.p95), (2, Duration::from_secs(600)));
+    // For infra/control's default: (600 s + 210 s) × 1.25 = 16.875 min, up to a tenth.
+    let lead = bucket
+        .read(LEAD_KEY)
+        .await
+        .unwrap()
+        .expect("the learned lead time");
+    let lead: serde_json::Value = serde_json::from_slice(&lead).unwrap();
+    assert_eq!(lead["lead_time_minutes"], 16.9, "{lead}");
+    assert_eq!(
+        (lead["applies"].as_u64(), lead["boots"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(lead["module"], "abc");
 }

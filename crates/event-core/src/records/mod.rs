@@ -133,6 +133,16 @@ pub trait Records: Send + Sync {
     async fn history(&self, _module_hash: &str) -> Option<crate::history::History> {
         None
     }
+
+    /// Records a runner's boot (launch to ready) in the module's history ([`crate::history`]).
+    async fn record_boot(
+        &self,
+        _module_hash: &str,
+        _event: &EventId,
+        _instance_id: &str,
+        _took: std::time::Duration,
+    ) {
+    }
 }
 
 /// What a conditional create did.
@@ -340,6 +350,17 @@ impl Records for StateRecords {
 
     async fn history(&self, module_hash: &str) -> Option<crate::history::History> {
         crate::history::read(self.objects.as_ref(), module_hash).await
+    }
+
+    async fn record_boot(
+        &self,
+        module_hash: &str,
+        event: &EventId,
+        instance_id: &str,
+        took: std::time::Duration,
+    ) {
+        crate::history::record_boot(self.objects.as_ref(), module_hash, event, instance_id, took)
+            .await
     }
 
     async fn final_migration(&self, event: &EventId) -> Result<Option<FinalLoad>> {

@@ -141,18 +141,28 @@ fn learned(p95_secs: u64) -> Learned {
 
 #[test]
 fn the_lead_time_must_cover_p95_with_the_margin() {
+    let mins = |m: u64| Some(Duration::from_secs(m * 60));
     // p95 20 min × 1.25 = 25 min.
-    let c = lead_time_check(Some(Duration::from_secs(30 * 60)), Some(learned(1200)));
+    let c = lead_time_check(mins(30), Some(learned(1200)), None);
     assert_eq!(c.mark, Mark::Pass, "{c:?}");
-    let c = lead_time_check(Some(Duration::from_secs(24 * 60)), Some(learned(1200)));
+    let c = lead_time_check(mins(24), Some(learned(1200)), None);
     assert_eq!(c.mark, Mark::Fail, "{c:?}");
     assert!(c.detail.contains("lead_time_minutes"), "{}", c.detail);
+    // With the runner's boot: (20 + 4) × 1.25 = 30 min.
+    let c = lead_time_check(mins(29), Some(learned(1200)), Some(learned(240)));
+    assert_eq!(c.mark, Mark::Fail, "the boot counts: {c:?}");
     assert_eq!(
-        lead_time_check(Some(Duration::from_secs(60)), None).mark,
-        Mark::Unchecked
+        c.detail,
+        "29m 00s is short of the 30m 00s a start takes ((p95 20m 00s over 12 applies + p95 4m 00s over 12 runner boots) × 1.25): raise the event's lead_time_minutes in infra/control"
     );
+    let boot = Some(learned(240));
     assert_eq!(
-        lead_time_check(None, Some(learned(1))).mark,
+        lead_time_check(mins(30), Some(learned(1200)), boot).mark,
+        Mark::Pass
+    );
+    assert_eq!(lead_time_check(mins(1), None, None).mark, Mark::Unchecked);
+    assert_eq!(
+        lead_time_check(None, Some(learned(1)), None).mark,
         Mark::Unchecked
     );
 }
@@ -226,7 +236,7 @@ async fn go_when_nothing_fails_and_no_go_naming_each_failure() {
         ..Default::default()
     };
     let mut checks = vec![tier_plan().check()];
-    checks.extend(account_checks(&ok, &tier_plan(), None, None).await);
+    checks.extend(account_checks(&ok, &tier_plan(), None, None, None).await);
     assert_eq!(ok.asked.lock().unwrap().len(), 5, "one look per quota");
     assert!(go(&checks), "{checks:?}");
     let text = report("winter-sale", &checks);
@@ -248,7 +258,7 @@ async fn go_when_nothing_fails_and_no_go_naming_each_failure() {
         ..Default::default()
     };
     let mut checks = vec![tier_plan().check()];
-    checks.extend(account_checks(&bad, &tier_plan(), None, None).await);
+    checks.extend(account_checks(&bad, &tier_plan(), None, None, None).await);
     assert!(!go(&checks));
     let text = report("winter-sale", &checks);
     assert!(
