@@ -20,6 +20,11 @@ override_data {
   values          = { partition = "aws" }
 }
 
+override_data {
+  target          = data.aws_s3_object.learned_lead
+  values          = { body = "{}" }
+}
+
 variables {
   aws_region             = "ap-northeast-2"
   vpc_id                 = "vpc-0a1b2c3d4e5f60718"

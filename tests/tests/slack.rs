@@ -45,6 +45,14 @@ async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds
         mine.terraform_ms > 0 && mine.event == event && mine.action == "apply",
         "{mine:?}"
     );
+    // With its stages, as the runner timed them: they add up to Terraform's time.
+    let stages: Vec<&str> = mine.stages.keys().map(String::as_str).collect();
+    assert_eq!(stages, ["apply", "init", "plan"], "{mine:?}");
+    let sum: u64 = mine.stages.values().sum();
+    assert!(
+        sum <= mine.terraform_ms && sum + 1000 >= mine.terraform_ms,
+        "{mine:?}"
+    );
     assert!(
         posts[0].text.contains("; terraform ") && posts[0].text.contains("of this module)"),
         "{}",

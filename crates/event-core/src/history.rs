@@ -9,6 +9,7 @@
 //! figure in the message, never the run.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tracing::warn;
 
@@ -47,6 +48,10 @@ pub struct Sample {
     pub terraform_ms: u64,
     /// When it was recorded, RFC 3339.
     pub at: String,
+    /// A run's stages and their times in milliseconds (`init`, `plan`, `apply`), when the runner
+    /// said; none for a boot, nor in samples recorded before stages were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stages: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,13 +138,16 @@ pub async fn record(
     event: &EventId,
     run: &RunId,
     terraform: Duration,
+    stages: &[(String, Duration)],
 ) -> Option<History> {
+    let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let sample = Sample {
         event: event.to_string(),
         run: run.to_string(),
         action: run.action().as_str().to_owned(),
-        terraform_ms: u64::try_from(terraform.as_millis()).unwrap_or(u64::MAX),
+        terraform_ms: ms(&terraform),
         at: crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
+        stages: stages.iter().map(|(n, d)| (n.clone(), ms(d))).collect(),
     };
     match add(objects, &key(module_hash), sample).await {
         Ok(h) => {
@@ -186,6 +194,7 @@ pub async fn record_boot(
         action: BOOT.to_owned(),
         terraform_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         at: crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
+        stages: BTreeMap::new(),
     };
     match add(objects, &key(module_hash), sample).await {
         Ok(h) => publish_lead(objects, module_hash, &h).await,

@@ -240,6 +240,8 @@ pub struct Poll {
     pub took: Option<Duration>,
     /// When a finished run ended, as Unix time on the runner's clock, when it says (`ended_ms`).
     pub ended: Option<Duration>,
+    /// A finished run's stages and the time each took, in order, when it says (`stages`).
+    pub stages: Vec<(String, Duration)>,
 }
 
 /// The last run started on a runner.

@@ -44,7 +44,8 @@ exec)
   action=$2 run=$3 dir="$here/runs/$3"
   export TF_IN_AUTOMATION=1 TF_INPUT=0
   cd "$run_dir/module" || exit 1
-  stage() { echo "$1" > "$dir/stage"; echo "== event-tier: $1"; }
+  # Each stage and when it began (ns), for the stages' times in the poll's answer.
+  stage() { echo "$1" > "$dir/stage"; echo "$1 $(date +%s%N)" >> "$dir/stages"; echo "== event-tier: $1"; }
   # A Terraform command that takes the state lock. A lock left by a run of this runner that was
   # killed (this run holds the event's lock here, so no other run of it is alive on this runner) is
   # broken once; one held elsewhere is named, with what to do (docs/runbook.md, stale state lock).
@@ -119,6 +120,9 @@ poll)
   took=""
   if [ -f "$dir/started_ns" ] && [ -f "$dir/ended_ns" ]; then
     took=" took_ms=$((($(cat "$dir/ended_ns") - $(cat "$dir/started_ns")) / 1000000)) ended_ms=$(($(cat "$dir/ended_ns") / 1000000))"
+    # stages=init:1200,plan:5400,apply:61000: each stage's time, to the next one or the end (ms).
+    [ -f "$dir/stages" ] && took="$took stages=$(awk -v end="$(cat "$dir/ended_ns")" \
+      '{ n[NR] = $1; t[NR] = $2 } END { for (i = 1; i <= NR; i++) { e = (i < NR) ? t[i + 1] : end; printf "%s%s:%d", (i > 1 ? "," : ""), n[i], (e - t[i]) / 1000000 } }' "$dir/stages")"
   fi
   if [ -f "$dir/exit" ]; then
     echo "state=done exit=$(cat "$dir/exit") stage=$stage changes=$changes$took"

@@ -333,7 +333,7 @@ run "the_days_before_are_set_for_all_and_per_event_and_zero_turns_a_rehearsal_of
 run "an_event_without_its_own_lead_time_gets_the_learned_one_and_its_own_wins" {
   # What the functions wrote after their runs: (p95 apply + p95 boot) × 1.25 = 41.2 minutes.
   override_data {
-    target = data.aws_s3_object.learned_lead
+    target = data.aws_s3_object.learned_lead[0]
     values = {
       body = "{\"lead_time_minutes\": 41.2, \"applies\": 14, \"boots\": 3}"
     }
@@ -355,7 +355,7 @@ run "an_event_without_its_own_lead_time_gets_the_learned_one_and_its_own_wins" {
 
 run "before_any_recorded_run_the_default_lead_time_is_30_minutes" {
   override_data {
-    target = data.aws_s3_object.learned_lead
+    target = data.aws_s3_object.learned_lead[0]
     values = {
       body = "{}"
     }

@@ -107,6 +107,7 @@ impl Flow<'_> {
                         tail: render_tail(&tail),
                         took: poll.took,
                         ended: poll.ended,
+                        stages: poll.stages,
                     }));
                 }
                 RunState::Lost | RunState::Unknown => {

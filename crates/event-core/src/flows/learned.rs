@@ -15,13 +15,14 @@ impl Flow<'_> {
         &self,
         run: &RunId,
         took: Option<Duration>,
+        stages: &[(String, Duration)],
     ) -> Option<String> {
         let took = took?;
         let module = self.deps.module.hash();
         let history = self
             .deps
             .records
-            .record_run(&module, &self.event, run, took)
+            .record_run(&module, &self.event, run, took, stages)
             .await;
         Some(match history {
             Some(h) => format!(

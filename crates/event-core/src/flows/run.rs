@@ -73,6 +73,8 @@ pub(crate) struct Finished {
     /// When it ended (Unix time, the runner's clock), when the runner said (`ended_ms`): readiness
     /// is bounded from there, across follow-ups.
     pub ended: Option<std::time::Duration>,
+    /// Its stages and their times (`init`, `plan`, `apply` or `destroy`), when the runner said.
+    pub stages: Vec<(String, std::time::Duration)>,
 }
 
 pub(crate) enum RunEnd {

@@ -179,7 +179,7 @@ pub(super) async fn report_apply(
     let took = human(flow.started.elapsed());
     let (status, message, text) = if f.changes {
         let what = super::summary(&f.tail).unwrap_or_else(|| "Apply complete".into());
-        let terraform = match flow.terraform_time(&run, f.took).await {
+        let terraform = match flow.terraform_time(&run, f.took, &f.stages).await {
             Some(t) => format!("; {t}"),
             None => String::new(),
         };

@@ -251,7 +251,7 @@ async fn destroyed(
         }
     }
     let destroyed = super::summary(&f.tail).unwrap_or_else(|| "Destroy complete".into());
-    let terraform = match flow.terraform_time(&run, f.took).await {
+    let terraform = match flow.terraform_time(&run, f.took, &f.stages).await {
         Some(t) => format!("; {t}"),
         None => String::new(),
     };

@@ -13,6 +13,7 @@ fn sample(run: &str, action: Action, ms: u64) -> Sample {
         action: action.as_str().into(),
         terraform_ms: ms,
         at: "2026-12-19T08:30:00Z".into(),
+        stages: BTreeMap::new(),
     }
 }
 
@@ -136,9 +137,24 @@ async fn a_sample_overtaken_by_another_run_is_added_again_and_neither_is_lost() 
         &event,
         &run,
         Duration::from_millis(41_250),
+        &[
+            ("init".to_owned(), Duration::from_millis(1_250)),
+            ("plan".to_owned(), Duration::from_secs(10)),
+            ("apply".to_owned(), Duration::from_secs(30)),
+        ],
     )
     .await
     .unwrap();
+    let mine = h.runs.iter().find(|s| s.run == run.as_str()).unwrap();
+    assert_eq!(
+        mine.stages,
+        BTreeMap::from([
+            ("init".to_owned(), 1_250),
+            ("plan".to_owned(), 10_000),
+            ("apply".to_owned(), 30_000)
+        ]),
+        "a run's stages are kept with it"
+    );
     let runs: Vec<(&str, u64)> = h
         .runs
         .iter()
@@ -164,7 +180,7 @@ async fn a_runners_boot_is_recorded_once_per_instance_and_learned_apart_from_the
         record_boot(&bucket, "abc", &event, instance, Duration::from_secs(secs)).await;
     }
     let run = RunId::parse("apply-20261219t083000-0000ab").unwrap();
-    let h = record(&bucket, "abc", &event, &run, Duration::from_secs(600))
+    let h = record(&bucket, "abc", &event, &run, Duration::from_secs(600), &[])
         .await
         .expect("recorded");
     let boot = h.learned_boot().expect("boots");

@@ -125,6 +125,7 @@ pub trait Records: Send + Sync {
         _event: &EventId,
         _run: &RunId,
         _terraform: std::time::Duration,
+        _stages: &[(String, std::time::Duration)],
     ) -> Option<crate::history::History> {
         None
     }
@@ -344,8 +345,17 @@ impl Records for StateRecords {
         event: &EventId,
         run: &RunId,
         terraform: std::time::Duration,
+        stages: &[(String, std::time::Duration)],
     ) -> Option<crate::history::History> {
-        crate::history::record(self.objects.as_ref(), module_hash, event, run, terraform).await
+        crate::history::record(
+            self.objects.as_ref(),
+            module_hash,
+            event,
+            run,
+            terraform,
+            stages,
+        )
+        .await
     }
 
     async fn history(&self, module_hash: &str) -> Option<crate::history::History> {

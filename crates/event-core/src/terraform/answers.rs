@@ -93,12 +93,23 @@ pub(super) fn parse_poll(out: &[u8]) -> Result<Poll> {
         .get("ended_ms")
         .and_then(|ms| ms.parse().ok())
         .map(Duration::from_millis);
+    let stages = fields
+        .get("stages")
+        .map(|s| {
+            s.split(',')
+                .filter_map(|p| p.split_once(':'))
+                .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase()))
+                .filter_map(|(n, ms)| Some((n.to_owned(), Duration::from_millis(ms.parse().ok()?))))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Poll {
         state,
         stage,
         chunk,
         took,
         ended,
+        stages,
     })
 }
 
@@ -121,6 +132,17 @@ mod tests {
         assert_eq!(p.took, None);
         let p = parse_poll(b"state=done exit=0 stage=apply changes=no took_ms=61250\n").unwrap();
         assert_eq!(p.took, Some(Duration::from_millis(61_250)));
+        assert!(p.stages.is_empty());
+        let p = parse_poll(
+            b"state=done exit=0 stage=apply changes=yes took_ms=61250 stages=init:1250,plan:10000,apply:50000,Bad:1,x:y\n",
+        )
+        .unwrap();
+        let ms = |n: &str, ms: u64| (n.to_owned(), Duration::from_millis(ms));
+        assert_eq!(
+            p.stages,
+            [ms("init", 1250), ms("plan", 10_000), ms("apply", 50_000)],
+            "in order; what is not a stage's name and milliseconds is left out"
+        );
         let p = parse_poll(b"state=running stage=plan\n").unwrap();
         assert_eq!(p.state, RunState::Running);
         assert!(parse_poll(b"bash: no such file\n").is_err());

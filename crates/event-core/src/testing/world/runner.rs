@@ -234,6 +234,7 @@ impl Host for FakeHost {
                 chunk: Vec::new(),
                 took: None,
                 ended: None,
+                stages: Vec::new(),
             });
         };
         let state = match r.phase {
@@ -261,6 +262,7 @@ impl Host for FakeHost {
             chunk,
             took: None,
             ended,
+            stages: Vec::new(),
         })
     }
 
