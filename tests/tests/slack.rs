@@ -53,6 +53,19 @@ async fn slack_answering_500_is_retried_three_times_and_the_start_still_succeeds
         sum <= mine.terraform_ms && sum + 1000 >= mine.terraform_ms,
         "{mine:?}"
     );
+    // And the lead time a start needs, as JSON that infra/control's data source can read.
+    let lead = stack
+        .s3()
+        .get_object()
+        .bucket(stack.var("EVENT_TIER_STATE_BUCKET"))
+        .key(event_core::history::LEAD_KEY)
+        .send()
+        .await
+        .expect("the learned lead time is written");
+    assert_eq!(lead.content_type(), Some("application/json"));
+    let lead: serde_json::Value =
+        serde_json::from_slice(&lead.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert!(lead["lead_time_minutes"].as_f64().unwrap() > 0.0, "{lead}");
     assert!(
         posts[0].text.contains("; terraform ") && posts[0].text.contains("of this module)"),
         "{}",

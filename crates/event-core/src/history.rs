@@ -174,7 +174,10 @@ async fn publish_lead(objects: &dyn Objects, module_hash: &str, h: &History) {
         "boots": h.learned_boot().map_or(0, |l| l.runs),
         "at": crate::slack_app::rfc3339(time::OffsetDateTime::now_utc()),
     });
-    if let Err(e) = objects.put(LEAD_KEY, body.to_string().as_bytes()).await {
+    if let Err(e) = objects
+        .put_json(LEAD_KEY, body.to_string().as_bytes())
+        .await
+    {
         warn!(error = %e, "cannot write the learned lead time");
     }
 }

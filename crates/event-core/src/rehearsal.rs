@@ -14,19 +14,24 @@
 //! Go when no check failed; a check that could not be made (an image outside ECR, no history yet)
 //! is said as such and does not stop the event.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::clock::human;
 use crate::error::Result;
 use crate::history::Learned;
 
 mod aws;
+mod plan;
+mod quotas;
 pub use aws::AwsLookups;
+pub use plan::Plan;
+pub use quotas::{
+    DB_INSTANCES, DMS_INSTANCES, FARGATE_VCPU, LOAD_BALANCERS, Limit, Need, QuotaRef,
+    SECURITY_GROUPS, needs, quota_check,
+};
 
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,7 +51,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: impl Into<String>, mark: Mark, detail: impl Into<String>) -> Self {
+    pub(super) fn new(name: impl Into<String>, mark: Mark, detail: impl Into<String>) -> Self {
         Check {
             name: name.into(),
             mark,
@@ -54,7 +59,7 @@ impl Check {
         }
     }
 
-    fn pass_if(name: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
+    pub(super) fn pass_if(name: impl Into<String>, ok: bool, detail: impl Into<String>) -> Self {
         let mark = if ok { Mark::Pass } else { Mark::Fail };
         Check::new(name, mark, detail)
     }
@@ -91,232 +96,6 @@ pub fn report(event: &str, checks: &[Check]) -> String {
     };
     let lines: Vec<String> = checks.iter().map(|c| format!("\n{}", c.line())).collect();
     format!("{head}{}", lines.concat())
-}
-
-/// What a plan does, from `terraform show -json` of it: only the parts the rehearsal reads (the
-/// plan's other values, some of them secret, are never kept).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
-    /// Managed resources the plan creates.
-    pub creates: usize,
-    /// Every other change: `address (update)`.
-    pub others: Vec<String>,
-    /// Resources created, per type.
-    pub by_type: BTreeMap<String, usize>,
-    /// The plan's input variables (the event's and the module's defaults).
-    pub vars: BTreeMap<String, Value>,
-}
-
-#[derive(Deserialize)]
-struct PlanJson {
-    #[serde(default)]
-    resource_changes: Vec<ResourceChange>,
-    #[serde(default)]
-    variables: BTreeMap<String, PlanVar>,
-}
-
-#[derive(Deserialize)]
-struct ResourceChange {
-    address: String,
-    #[serde(default)]
-    mode: String,
-    #[serde(rename = "type")]
-    kind: String,
-    change: Change,
-}
-
-#[derive(Deserialize)]
-struct Change {
-    actions: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct PlanVar {
-    #[serde(default)]
-    value: Value,
-}
-
-impl Plan {
-    /// Reads `terraform show -json <plan>`.
-    pub fn read(json: &[u8]) -> std::result::Result<Plan, String> {
-        let p: PlanJson =
-            serde_json::from_slice(json).map_err(|e| format!("not a Terraform plan: {e}"))?;
-        let mut plan = Plan {
-            vars: p.variables.into_iter().map(|(k, v)| (k, v.value)).collect(),
-            ..Plan::default()
-        };
-        for rc in p.resource_changes.into_iter().filter(|r| r.mode != "data") {
-            match rc.change.actions.as_slice() {
-                [a] if a == "create" => {
-                    plan.creates += 1;
-                    *plan.by_type.entry(rc.kind).or_default() += 1;
-                }
-                [a] if a == "no-op" => plan.others.push(format!("{} (kept)", rc.address)),
-                other => plan
-                    .others
-                    .push(format!("{} ({})", rc.address, other.join(", "))),
-            }
-        }
-        Ok(plan)
-    }
-
-    /// Only creates: the event is not up, and its start will build it whole.
-    pub fn check(&self) -> Check {
-        if self.others.is_empty() && self.creates > 0 {
-            return Check::new(
-                "plan",
-                Mark::Pass,
-                format!("creates {} resources and nothing else", self.creates),
-            );
-        }
-        if self.creates == 0 && self.others.is_empty() {
-            return Check::new("plan", Mark::Fail, "plans nothing at all");
-        }
-        let shown: Vec<&str> = self.others.iter().take(5).map(String::as_str).collect();
-        let more = self.others.len().saturating_sub(shown.len());
-        Check::new(
-            "plan",
-            Mark::Fail,
-            format!(
-                "creates {} resources but also touches {} that exist: {}{} (is the tier up already, or left from an earlier run?)",
-                self.creates,
-                self.others.len(),
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ),
-        )
-    }
-
-    fn count(&self, kind: &str) -> usize {
-        self.by_type.get(kind).copied().unwrap_or(0)
-    }
-
-    fn number(&self, var: &str) -> Option<f64> {
-        self.vars.get(var).and_then(Value::as_f64)
-    }
-}
-
-/// A quota the tier counts against, and how its use is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuotaRef {
-    /// Service Quotas' service code (`dms`: its own account attributes).
-    pub service: &'static str,
-    /// Service Quotas' quota code (`dms`: the account quota's name).
-    pub code: &'static str,
-    pub name: &'static str,
-    pub unit: &'static str,
-}
-
-pub const FARGATE_VCPU: QuotaRef = QuotaRef {
-    service: "fargate",
-    code: "L-3032A538",
-    name: "Fargate On-Demand vCPU resource count",
-    unit: "vCPU",
-};
-pub const LOAD_BALANCERS: QuotaRef = QuotaRef {
-    service: "elasticloadbalancing",
-    code: "L-53DA6B97",
-    name: "Application Load Balancers per Region",
-    unit: "load balancers",
-};
-pub const DB_INSTANCES: QuotaRef = QuotaRef {
-    service: "rds",
-    code: "L-7B6409FD",
-    name: "DB instances",
-    unit: "DB instances",
-};
-pub const DMS_INSTANCES: QuotaRef = QuotaRef {
-    service: "dms",
-    code: "ReplicationInstances",
-    name: "DMS replication instances",
-    unit: "replication instances",
-};
-pub const SECURITY_GROUPS: QuotaRef = QuotaRef {
-    service: "vpc",
-    code: "L-E79EC296",
-    name: "VPC security groups per Region",
-    unit: "security groups",
-};
-
-/// A quota's value, and what is in use when the service counts it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limit {
-    pub value: f64,
-    pub used: Option<f64>,
-}
-
-/// What the plan needs of one quota, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Need {
-    pub quota: QuotaRef,
-    pub need: f64,
-    pub why: String,
-}
-
-/// The quotas the plan's resources count against.
-pub fn needs(plan: &Plan) -> Vec<Need> {
-    let mut out = Vec::new();
-    if plan.count("aws_ecs_service") > 0
-        && let (Some(max), Some(cpu)) = (plan.number("max_count"), plan.number("task_cpu"))
-    {
-        out.push(Need {
-            quota: FARGATE_VCPU,
-            need: max * cpu / 1024.0,
-            why: format!("max_count {max} × {} vCPU", cpu / 1024.0),
-        });
-    }
-    for (kind, quota) in [
-        ("aws_lb", LOAD_BALANCERS),
-        ("aws_db_instance", DB_INSTANCES),
-        ("aws_dms_replication_instance", DMS_INSTANCES),
-        ("aws_security_group", SECURITY_GROUPS),
-    ] {
-        let n = plan.count(kind);
-        if n > 0 {
-            out.push(Need {
-                quota,
-                need: n as f64,
-                why: format!("{n} {kind}"),
-            });
-        }
-    }
-    out
-}
-
-/// Need against quota: the quota must hold what is in use plus what the plan creates.
-pub fn quota_check(need: &Need, limit: std::result::Result<Limit, String>) -> Check {
-    let name = format!("quota {}", need.quota.name);
-    let limit = match limit {
-        Ok(l) => l,
-        Err(e) => return Check::new(name, Mark::Fail, format!("cannot be read: {e}")),
-    };
-    let unit = need.quota.unit;
-    let n = |v: f64| {
-        if v.fract() == 0.0 {
-            format!("{v:.0}")
-        } else {
-            format!("{v}")
-        }
-    };
-    let (total, used) = match limit.used {
-        Some(u) => (u + need.need, format!(" + {} in use", n(u))),
-        None => (need.need, " (use not counted)".to_owned()),
-    };
-    Check::pass_if(
-        name,
-        total <= limit.value,
-        format!(
-            "needs {} {unit} ({}){used} of {} ({})",
-            n(need.need),
-            need.why,
-            n(limit.value),
-            need.quota.code
-        ),
-    )
 }
 
 /// Whether `lead` (the event's start to its opening) covers what this module's applies take, and

@@ -163,6 +163,11 @@ pub trait Objects: Send + Sync {
     async fn create(&self, key: &str, body: &[u8]) -> Result<Create>;
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
     async fn put(&self, key: &str, body: &[u8]) -> Result<()>;
+    /// The same, saying the body is JSON (`Content-Type: application/json`): what Terraform's
+    /// `aws_s3_object` data source needs to read it (infra/control's learned lead time).
+    async fn put_json(&self, key: &str, body: &[u8]) -> Result<()> {
+        self.put(key, body).await
+    }
     async fn delete(&self, key: &str) -> Result<()>;
     /// The object and its version (its ETag), for a [`Objects::replace`] that loses no change.
     async fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, String)>>;

@@ -55,6 +55,19 @@ impl Objects for S3Objects {
         Ok(())
     }
 
+    async fn put_json(&self, key: &str, body: &[u8]) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws("s3", "PutObject", e))?;
+        Ok(())
+    }
+
     async fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
         match self
             .client
