@@ -147,6 +147,10 @@ fn a_plan_that_outlives_the_function_is_finished_by_its_follow_up() {
             "one plan, followed"
         );
         assert_eq!(w.posts().len(), 1);
+        // The follow-up delivered again finds the runner gone, as the rehearsal left it: quiet.
+        let again = invoke(&w, payload, Duration::from_secs(900)).await;
+        assert_eq!(again.status, Status::AlreadyReported, "{again:?}");
+        assert_eq!(w.posts().len(), 1, "{:?}", w.posts());
     });
 }
 

@@ -16,7 +16,7 @@ pub(super) async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcom
     let (runner, mut link, run) = match follow {
         Some(run) => {
             let Some(runner) = flow.find_runner().await? else {
-                return Err(StepError::of_run(flow.runner_gone(&run), &run));
+                return gone(flow, run).await;
             };
             let link = flow.connect(&runner).await?;
             (runner, link, run)
@@ -70,7 +70,7 @@ pub(super) async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcom
         "{} (run `{run}`)",
         rehearsal::report(flow.event.as_str(), &checks)
     );
-    let told = flow.notify_once(&format!("{run}-rehearsal"), &text).await;
+    let told = flow.notify_once(&report_key(&run), &text).await;
     let (status, message) = if go {
         (Status::Go, "rehearsal: go".to_owned())
     } else {
@@ -87,6 +87,27 @@ pub(super) async fn steps(flow: &Flow<'_>, follow: Option<RunId>) -> Step<Outcom
     let mut o = flow.outcome(status, Some(run), Some(runner.instance_id), message, told);
     o.rehearsal = checks;
     Ok(o)
+}
+
+/// A follow-up of a plan whose runner is gone: the rehearsal that reported terminated it (this is a
+/// delivery of the follow-up again: nothing to say), or the runner died first (a failure, told).
+async fn gone(flow: &Flow<'_>, run: RunId) -> Step<Outcome> {
+    let key = report_key(&run);
+    let records = &flow.deps.records;
+    if let Ok(false) = records.mark_reported(&flow.event, &key, &flow.token).await {
+        let msg = "this rehearsal was reported already, and its runner terminated".to_owned();
+        let told = super::Told::AlreadyTold;
+        return Ok(flow.outcome(Status::AlreadyReported, Some(run), None, msg, told));
+    }
+    if let Err(e) = records.unmark_reported(&flow.event, &key).await {
+        warn!(event_id = %flow.event, error = %e, "cannot give the report mark back");
+    }
+    Err(StepError::of_run(flow.runner_gone(&run), &run))
+}
+
+/// The report's mark: one report per rehearsal run.
+fn report_key(run: &RunId) -> String {
+    format!("{run}-rehearsal")
 }
 
 fn busy(runner: &Runner, reason: String) -> StepError {
