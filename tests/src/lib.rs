@@ -34,6 +34,17 @@ pub fn sample(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
+/// Runs `f` on a current-thread runtime whose clock is paused: sleeps and timeouts of the
+/// in-memory world take no real time (the world tests).
+pub fn paused<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+        .block_on(f)
+}
+
 /// An event id no other test uses: `t-<name>-<pid>-<n>`, at most 40 characters.
 pub fn unique_event(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);

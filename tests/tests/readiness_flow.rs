@@ -9,18 +9,10 @@ use std::time::Duration;
 use event_core::testing::sim;
 use event_core::testing::world::{Knobs, World};
 use event_core::{Deadline, Invocation, Stage, Status, Told};
+use event_tier_tests::paused;
 use serde_json::json;
 
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-start";
-
-fn paused<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a runtime")
-        .block_on(f)
-}
 
 fn world(tweak: impl FnOnce(&mut Knobs)) -> World {
     let mut k = Knobs::calm();

@@ -18,18 +18,10 @@ use event_core::testing::sim;
 use event_core::testing::world::{Knobs, SlackMode, World};
 use event_core::watch::{Expect, Pager, Watch, Watchdog};
 use event_core::{Deadline, Status};
+use event_tier_tests::paused;
 use serde_json::json;
 
 const ALARM_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:event-tier-alarm";
-
-fn paused<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a runtime")
-        .block_on(f)
-}
 
 fn world(tweak: impl FnOnce(&mut Knobs)) -> World {
     let mut k = Knobs::calm();

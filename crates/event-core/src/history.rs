@@ -27,6 +27,13 @@ const ATTEMPTS: usize = 5;
 /// infra/control (`learned.tf`: the default of an event's `lead_time_minutes`).
 pub const LEAD_KEY: &str = "events/_history/lead-time.json";
 
+/// What a start needs before the opening, from what its module's applies and runner boots take:
+/// (p95 apply + p95 boot) × the at-risk margin (no boot recorded: the applies' alone).
+pub fn lead_needed(apply: Learned, boot: Option<Learned>) -> Duration {
+    let boot = boot.map_or(Duration::ZERO, |b| b.p95);
+    (apply.p95 + boot).mul_f64(crate::flows::AT_RISK_MARGIN)
+}
+
 /// The action of a runner boot's sample.
 pub const BOOT: &str = "boot";
 
@@ -82,9 +89,10 @@ impl History {
     /// What a start needs before the opening: (p95 apply + p95 boot) × the at-risk margin; None
     /// before any apply is recorded (a boot alone says nothing of the apply).
     pub fn lead_needed(&self) -> Option<Duration> {
-        let apply = self.learned(Action::Apply)?;
-        let boot = self.learned_boot().map_or(Duration::ZERO, |b| b.p95);
-        Some((apply.p95 + boot).mul_f64(crate::flows::AT_RISK_MARGIN))
+        Some(lead_needed(
+            self.learned(Action::Apply)?,
+            self.learned_boot(),
+        ))
     }
 
     fn learned_of(&self, action: &str) -> Option<Learned> {

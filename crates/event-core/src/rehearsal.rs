@@ -117,7 +117,7 @@ pub fn lead_time_check(
     let m = crate::flows::AT_RISK_MARGIN;
     let (take, why) = match boot {
         Some(b) => (
-            (l.p95 + b.p95).mul_f64(m),
+            crate::history::lead_needed(l, boot),
             format!(
                 "(p95 {} over {} applies + p95 {} over {} runner boots) × {m}",
                 human(l.p95),
@@ -127,7 +127,7 @@ pub fn lead_time_check(
             ),
         ),
         None => (
-            l.p95.mul_f64(m),
+            crate::history::lead_needed(l, None),
             format!(
                 "p95 {} × {m} over {} applies; no runner boot recorded",
                 human(l.p95),
